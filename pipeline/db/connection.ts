@@ -1,0 +1,53 @@
+import mysql from 'mysql2/promise';
+import type { Connection, ConnectionOptions, Pool, PoolOptions } from 'mysql2/promise';
+import type { ServerAddress } from './url.js';
+
+/** mysql2 options for an address. Dates and big numbers stay strings: rows are compared and copied, never computed on. */
+export function connectionOptions(a: ServerAddress, database: string | null = a.database): ConnectionOptions {
+  const opts: ConnectionOptions = {
+    user: a.user,
+    charset: 'UTF8MB4_GENERAL_CI',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    multipleStatements: false,
+    connectTimeout: 20_000,
+  };
+  if (database) opts.database = database;
+  if (a.password !== undefined) opts.password = a.password;
+  if (a.socket) opts.socketPath = a.socket;
+  else {
+    opts.host = a.host;
+    opts.port = a.port;
+  }
+  return opts;
+}
+
+export async function connect(a: ServerAddress, database: string | null = a.database): Promise<Connection> {
+  return mysql.createConnection(connectionOptions(a, database));
+}
+
+export function createPool(a: ServerAddress, size: number, database: string | null = a.database): Pool {
+  const opts: PoolOptions = { ...connectionOptions(a, database), connectionLimit: size, waitForConnections: true };
+  return mysql.createPool(opts);
+}
+
+/** Quotes an identifier for MySQL/MariaDB. */
+export function qid(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+/** Server error codes that mean the connection or the server is gone, not that the statement was wrong. */
+export function isConnectionLost(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return (
+    code === 'PROTOCOL_CONNECTION_LOST' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ENOENT' ||
+    code === 'EPIPE' ||
+    code === 'ER_SERVER_SHUTDOWN' ||
+    code === 'ER_CONNECTION_KILLED' ||
+    code === 'PROTOCOL_SEQUENCE_TIMEOUT'
+  );
+}
