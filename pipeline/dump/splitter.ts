@@ -1,0 +1,597 @@
+/**
+ * Streaming, byte-level statement splitter for mysqldump / mariadb-dump output.
+ *
+ * It splits where the `mysql` command-line client would split, so that what drydock sends to the
+ * server is what `mysql < dump.sql` would have sent. Behaviour checked against the MariaDB 10.11
+ * client (statements captured through the server's general log):
+ *
+ * - `'...'` and `"..."` strings honour backslash escapes and doubled quotes; `` `...` `` identifiers
+ *   honour doubled backticks only (a backslash does not escape inside backticks).
+ * - `-- ` (two dashes then whitespace or end of input), `#` and `/* ... *\/` are comments: a
+ *   delimiter inside them does not end a statement.
+ * - `/*! ... *\/` and `/*M! ... *\/` executable comments are *code* to the client: quotes inside
+ *   are tracked and a delimiter inside ends the statement (the client really sends
+ *   `/*!40101 SET @a=1` for `/*!40101 SET @a=1; SET @b=2 *\/;`, and the server rejects it).
+ * - `DELIMITER x` at the start of a line, when no statement text is pending, is a client command:
+ *   it changes the delimiter and is not a statement. Elsewhere it is ordinary text.
+ * - A backslash outside strings starts a one-letter client command (`\g`, `\d`, `\-` ...). Only the
+ *   pairing is mirrored: the backslash and the next byte are kept as statement text and never end
+ *   a statement or open a string. mysqldump writes none of these except MariaDB's sandbox line
+ *   `/*M!999999\- enable the sandbox mode *\/`, which the client (like this splitter) prefixes to
+ *   the next statement, where the server ignores it as a comment for a future version.
+ * - Empty statements (only whitespace/comments before a delimiter) are skipped; a final statement
+ *   without a delimiter is still returned.
+ *
+ * Known differences from the client, none of which mysqldump produces: a `/* *\/` comment nested in
+ * a `/*! *\/` comment ends at its own `*\/` here; a `DELIMITER` line in the middle of a statement,
+ * or after another statement on the same line, is statement text here; `\g`/`\G`/`\d` are not
+ * executed. Multi-byte charsets whose trail bytes can be ASCII (sjis, gbk, big5) are not supported;
+ * utf8/utf8mb4/latin1/binary are.
+ */
+
+import { DumpError } from '../errors.js';
+
+/** One SQL statement as the mysql client would send it. */
+export interface Statement {
+  /**
+   * The statement's bytes, without the terminating delimiter, without leading whitespace and
+   * comments, and without trailing whitespace (it may end with a comment). May share memory with
+   * the input chunks: do not modify it.
+   */
+  sql: Buffer;
+  /** Byte offset of the statement's first byte in the (decompressed) input. */
+  offset: number;
+  /** 1-based line number of the statement's first byte. */
+  line: number;
+  /** The delimiter that ended it (';' normally, or e.g. ';;' inside DELIMITER blocks); '' at end of input. */
+  delimiter: string;
+}
+
+export interface SplitOptions {
+  /** Input name, for error messages. */
+  file: string;
+  /** Largest statement accepted, in bytes; default {@link DEFAULT_MAX_STATEMENT_BYTES}. */
+  maxStatementBytes?: number;
+}
+
+/** 1 GiB: the largest packet a MySQL/MariaDB server accepts (max_allowed_packet's ceiling). */
+export const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024 * 1024;
+
+const EXCERPT_BYTES = 200;
+/** The client keeps at most 15 bytes of a delimiter (a 16-byte C buffer). */
+const MAX_DELIMITER_BYTES = 15;
+
+const NORMAL = 0;
+const SINGLE = 1;
+const DOUBLE = 2;
+const BACKTICK = 3;
+const BLOCK_COMMENT = 4;
+const LINE_COMMENT = 5;
+
+const BACKSLASH = 0x5c;
+const NL = 0x0a;
+
+function isSpace(c: number): boolean {
+  // The client's my_isspace: space, \t \n \v \f \r.
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+const HINT_TRUNCATED =
+  're-create the dump, or check that the copy finished (compare its size with the original); ' +
+  'a dump cut short ends in the middle of a statement';
+
+/**
+ * Splits a dump into statements. Holds at most one statement plus one input chunk; the chunks
+ * yielded by `source` must not be modified afterwards (Node's fs and zlib streams never do).
+ */
+export async function* splitStatements(
+  source: AsyncIterable<Buffer>,
+  opts: SplitOptions,
+): AsyncGenerator<Statement> {
+  const s = new Splitter(opts);
+  let tail: Buffer | undefined;
+  for await (const chunk of source) {
+    if (chunk.length === 0) continue;
+    const buf = tail === undefined ? chunk : Buffer.concat([tail, chunk]);
+    const t = s.feed(buf, false);
+    tail = t < buf.length ? buf.subarray(t) : undefined;
+    if (s.out.length > 0) {
+      const done = s.out;
+      s.out = [];
+      yield* done;
+    }
+  }
+  if (tail !== undefined) s.feed(tail, true);
+  s.finish();
+  yield* s.out;
+}
+
+class Splitter {
+  out: Statement[] = [];
+
+  private readonly file: string;
+  private readonly max: number;
+
+  private state = NORMAL;
+  /** Statement text has started (anything but whitespace and comments since the last delimiter). */
+  private inStmt = false;
+  /** Only whitespace since the last newline, outside statements: where DELIMITER is recognised. */
+  private atLineStart = true;
+  /** Inside `/*! ... *\/`; tracked only to report a dump that ends inside one. */
+  private inExec = false;
+  /** Bytes to skip at the start of the next chunk: the byte after a backslash that ended the last one. */
+  private skip = 0;
+
+  private delim: Buffer = Buffer.from(';');
+  private delimStr = ';';
+  /** Bytes that need a look in NORMAL state inside a statement; 0 = plain statement text. */
+  private special = new Uint8Array(256);
+
+  private pieces: Buffer[] = [];
+  private piecesLen = 0;
+  private stmtOffset = 0;
+  private stmtLine = 1;
+  /** Where a comment between statements began, to report one that never ends. */
+  private commentOffset = 0;
+  private commentLine = 1;
+
+  /** Absolute offset of the current buffer's first byte. */
+  private base = 0;
+  /** Line number at `countedTo` in the current buffer. */
+  private line = 1;
+  private countedTo = 0;
+
+  constructor(opts: SplitOptions) {
+    this.file = opts.file;
+    this.max = opts.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+    this.setDelimiter(this.delim);
+  }
+
+  private setDelimiter(d: Buffer): void {
+    this.delim = d;
+    this.delimStr = d.toString('latin1');
+    const t = new Uint8Array(256);
+    for (const c of '\'"`\\#-/*') t[c.charCodeAt(0)] = 1;
+    t[d[0] ?? 0x3b] = 1;
+    this.special = t;
+  }
+
+  /** Line number of `idx` in `buf`; indices must not go backwards within one buffer. */
+  private lineAt(buf: Buffer, idx: number): number {
+    let p = this.countedTo;
+    let line = this.line;
+    for (;;) {
+      p = buf.indexOf(NL, p);
+      if (p === -1 || p >= idx) break;
+      line++;
+      p++;
+    }
+    this.line = line;
+    this.countedTo = idx;
+    return line;
+  }
+
+  /**
+   * Scans `buf` from the start. Returns the index of the first byte it could not decide on without
+   * seeing more input (the caller re-feeds those bytes with the next chunk), or buf.length.
+   */
+  feed(buf: Buffer, eof: boolean): number {
+    const n = buf.length;
+    const b = buf;
+    let i = this.skip;
+    this.skip = 0;
+    let stmtStart = this.inStmt ? 0 : -1;
+    let state = this.state;
+    let tail = n;
+
+    scan: while (i < n) {
+      if (state === NORMAL) {
+        if (!this.inStmt) {
+          const c = b[i]!;
+          if (c === NL) {
+            this.atLineStart = true;
+            i++;
+            continue;
+          }
+          if (isSpace(c)) {
+            i++;
+            continue;
+          }
+          if (c === 0x23 /* # */) {
+            state = LINE_COMMENT;
+            this.atLineStart = false;
+            i++;
+            continue;
+          }
+          if (c === 0x2d /* - */) {
+            const k = this.dashComment(b, i, n, eof);
+            if (k < 0) {
+              tail = i;
+              break scan;
+            }
+            if (k === 1) {
+              state = LINE_COMMENT;
+              this.atLineStart = false;
+              i += 2;
+              continue;
+            }
+          } else if (c === 0x2f /* / */) {
+            const k = this.slashComment(b, i, n, eof);
+            if (k < 0) {
+              tail = i;
+              break scan;
+            }
+            if (k === 1) {
+              this.commentOffset = this.base + i;
+              this.commentLine = this.lineAt(buf, i);
+              state = BLOCK_COMMENT;
+              this.atLineStart = false;
+              i += 2;
+              continue;
+            }
+          } else if (this.atLineStart && (c === 0x64 || c === 0x44) /* d D */) {
+            const r = this.delimiterCommand(buf, i, n, eof);
+            if (r === -1) {
+              tail = i;
+              break scan;
+            }
+            if (r >= 0) {
+              // Leave the newline to the loop, so the next line starts a line.
+              i = r;
+              continue;
+            }
+          }
+          if (c === this.delim[0]) {
+            const m = this.matchDelimiter(b, i, n, eof);
+            if (m < 0) {
+              tail = i;
+              break scan;
+            }
+            if (m === 1) {
+              // An empty statement: the client skips it.
+              i += this.delim.length;
+              this.atLineStart = false;
+              continue;
+            }
+          }
+          this.inStmt = true;
+          this.atLineStart = false;
+          stmtStart = i;
+          this.stmtOffset = this.base + i;
+          this.stmtLine = this.lineAt(buf, i);
+        }
+
+        const special = this.special;
+        while (i < n && special[b[i]!] === 0) i++;
+        if (i >= n) break;
+        const c = b[i]!;
+        if (c === 0x27) {
+          state = SINGLE;
+          i++;
+        } else if (c === 0x22) {
+          state = DOUBLE;
+          i++;
+        } else if (c === 0x60) {
+          state = BACKTICK;
+          i++;
+        } else if (c === BACKSLASH) {
+          i += 2;
+          if (i > n) {
+            if (eof) i = n;
+            else this.skip = 1;
+          }
+        } else if (c === 0x23 /* # */) {
+          state = LINE_COMMENT;
+          i++;
+        } else if (c === 0x2d /* - */) {
+          const k = this.dashComment(b, i, n, eof);
+          if (k < 0) {
+            tail = i;
+            break;
+          }
+          if (k === 1) {
+            state = LINE_COMMENT;
+            i += 2;
+          } else if (c === this.delim[0]) {
+            // '-' can begin a custom delimiter too.
+            const r = this.endAtDelimiter(buf, i, n, eof, stmtStart);
+            if (r === -1) {
+              tail = i;
+              break;
+            }
+            if (r === i) i++;
+            else {
+              i = r;
+              stmtStart = -1;
+            }
+          } else i++;
+        } else if (c === 0x2f /* / */) {
+          const k = this.slashComment(b, i, n, eof);
+          if (k < 0) {
+            tail = i;
+            break;
+          }
+          if (k === 1) {
+            state = BLOCK_COMMENT;
+            i += 2;
+          } else if (k === 2) {
+            this.inExec = true;
+            i += b[i + 2] === 0x21 ? 3 : 4;
+          } else if (c === this.delim[0]) {
+            const r = this.endAtDelimiter(buf, i, n, eof, stmtStart);
+            if (r === -1) {
+              tail = i;
+              break;
+            }
+            if (r === i) i++;
+            else {
+              i = r;
+              stmtStart = -1;
+            }
+          } else i++;
+        } else if (c === 0x2a /* * */ && this.inExec && b[i + 1] === 0x2f) {
+          this.inExec = false;
+          i += 2;
+        } else if (c === 0x2a && this.inExec && i + 1 >= n && !eof) {
+          tail = i;
+          break;
+        } else if (c === this.delim[0]) {
+          const r = this.endAtDelimiter(buf, i, n, eof, stmtStart);
+          if (r === -1) {
+            tail = i;
+            break;
+          }
+          if (r === i) i++;
+          else {
+            i = r;
+            stmtStart = -1;
+          }
+        } else i++;
+      } else if (state === SINGLE || state === DOUBLE) {
+        const q = state === SINGLE ? 0x27 : 0x22;
+        // The hot loop: most of a data dump is string content.
+        while (i < n) {
+          const c = b[i]!;
+          if (c === q) break;
+          i += c === BACKSLASH ? 2 : 1;
+        }
+        if (i >= n) {
+          if (i > n) this.skip = i - n;
+          i = n;
+          break;
+        }
+        // A doubled quote closes and reopens the string, which needs no look-ahead.
+        state = NORMAL;
+        i++;
+      } else if (state === BACKTICK) {
+        const j = b.indexOf(0x60, i);
+        if (j === -1) {
+          i = n;
+          break;
+        }
+        state = NORMAL;
+        i = j + 1;
+      } else if (state === BLOCK_COMMENT) {
+        const j = b.indexOf(0x2a, i);
+        if (j === -1) {
+          i = n;
+          break;
+        }
+        if (j + 1 >= n) {
+          if (!eof) tail = j;
+          i = n;
+          break;
+        }
+        if (b[j + 1] === 0x2f) {
+          state = NORMAL;
+          i = j + 2;
+        } else i = j + 1;
+      } else {
+        // LINE_COMMENT: the newline itself is left to NORMAL.
+        const j = b.indexOf(NL, i);
+        if (j === -1) {
+          i = n;
+          break;
+        }
+        state = NORMAL;
+        i = j;
+      }
+    }
+
+    this.state = state;
+    if (this.inStmt && stmtStart >= 0 && tail > stmtStart) {
+      this.pieces.push(buf.subarray(stmtStart, tail));
+      this.piecesLen += tail - stmtStart;
+      if (this.piecesLen > this.max) this.tooLarge();
+    }
+    this.lineAt(buf, tail);
+    this.base += tail;
+    this.countedTo = 0;
+    return tail;
+  }
+
+  /**
+   * At a byte that matches the delimiter's first byte inside a statement: returns `i` if the
+   * delimiter does not match here, -1 if more input is needed, else the index after the delimiter
+   * (and the statement is emitted).
+   */
+  private endAtDelimiter(buf: Buffer, i: number, n: number, eof: boolean, stmtStart: number): number {
+    const m = this.matchDelimiter(buf, i, n, eof);
+    if (m < 0) return -1;
+    if (m === 0) return i;
+    this.emit(buf, stmtStart, i, this.delimStr);
+    return i + this.delim.length;
+  }
+
+  /** 1 match, 0 no match, -1 need more input. */
+  private matchDelimiter(b: Buffer, i: number, n: number, eof: boolean): number {
+    const d = this.delim;
+    const len = d.length;
+    if (len === 1) return 1;
+    for (let k = 1; k < len; k++) {
+      if (i + k >= n) return eof ? 0 : -1;
+      if (b[i + k] !== d[k]) return 0;
+    }
+    return 1;
+  }
+
+  /** At '-': 1 if a `-- ` comment starts, 0 if not, -1 if more input is needed. */
+  private dashComment(b: Buffer, i: number, n: number, eof: boolean): number {
+    if (i + 1 >= n) return eof ? 0 : -1;
+    if (b[i + 1] !== 0x2d) return 0;
+    if (i + 2 >= n) return eof ? 1 : -1;
+    return isSpace(b[i + 2]!) ? 1 : 0;
+  }
+
+  /** At '/': 1 a comment starts, 2 an executable comment, 0 neither, -1 more input is needed. */
+  private slashComment(b: Buffer, i: number, n: number, eof: boolean): number {
+    if (i + 1 >= n) return eof ? 0 : -1;
+    if (b[i + 1] !== 0x2a) return 0;
+    if (i + 2 >= n) return eof ? 1 : -1;
+    const c = b[i + 2];
+    if (c === 0x21) return 2;
+    if (c !== 0x4d /* M */) return 1;
+    if (i + 3 >= n) return eof ? 1 : -1;
+    return b[i + 3] === 0x21 ? 2 : 1;
+  }
+
+  /**
+   * At a line-initial 'd'. Returns the index of the line's end if this is a DELIMITER command
+   * (and applies it), -2 if it is not one, -1 if more input is needed.
+   */
+  private delimiterCommand(buf: Buffer, i: number, n: number, eof: boolean): number {
+    if (i + 9 >= n && !eof) return -1;
+    if (i + 9 > n) return -2;
+    if (buf.toString('latin1', i, i + 9).toLowerCase() !== 'delimiter') return -2;
+    const after = i + 9 < n ? buf[i + 9]! : NL;
+    if (!isSpace(after)) return -2;
+    let end = buf.indexOf(NL, i + 9);
+    if (end === -1) {
+      if (!eof) return -1;
+      end = n;
+    }
+    let p = i + 9;
+    while (p < end && (buf[p] === 0x20 || buf[p] === 0x09)) p++;
+    let argEnd = end;
+    while (argEnd > p && buf[argEnd - 1] === 0x0d) argEnd--;
+    let d: Buffer;
+    const q = buf[p];
+    if (p < argEnd && (q === 0x27 || q === 0x22 || q === 0x60)) {
+      const close = buf.indexOf(q, p + 1);
+      d = buf.subarray(p + 1, close === -1 || close > argEnd ? argEnd : close);
+    } else {
+      let e = p;
+      while (e < argEnd && buf[e] !== 0x20 && buf[e] !== 0x09) e++;
+      d = buf.subarray(p, e);
+    }
+    const where = { file: this.file, offset: this.base + i, line: this.lineAt(buf, i) };
+    const excerpt = printable(buf.subarray(i, Math.min(end, i + EXCERPT_BYTES)));
+    if (d.length === 0) {
+      throw new DumpError("DELIMITER must be followed by a 'delimiter' character or string", where, {
+        excerpt,
+        hint: 'fix or remove this DELIMITER line; the mysql client rejects it too',
+      });
+    }
+    if (d.includes(BACKSLASH)) {
+      throw new DumpError('DELIMITER cannot contain a backslash character', where, {
+        excerpt,
+        hint: 'choose another delimiter on this line and where it is used; the mysql client rejects it too',
+      });
+    }
+    this.setDelimiter(Buffer.from(d.subarray(0, MAX_DELIMITER_BYTES)));
+    return end;
+  }
+
+  private emit(buf: Buffer, stmtStart: number, end: number, delimiter: string): void {
+    let sql: Buffer;
+    if (stmtStart >= 0) {
+      const len = this.piecesLen + (end - stmtStart);
+      const last = buf.subarray(stmtStart, end);
+      if (len > this.max) {
+        this.pieces.push(last);
+        this.tooLarge();
+      }
+      sql = this.pieces.length === 0 ? last : Buffer.concat([...this.pieces, last], len);
+    } else {
+      sql = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.piecesLen);
+    }
+    let e = sql.length;
+    while (e > 0 && isSpace(sql[e - 1]!)) e--;
+    if (e < sql.length) sql = sql.subarray(0, e);
+    this.out.push({ sql, offset: this.stmtOffset, line: this.stmtLine, delimiter });
+    this.pieces = [];
+    this.piecesLen = 0;
+    this.inStmt = false;
+    this.inExec = false;
+    this.atLineStart = false;
+  }
+
+  finish(): void {
+    const state = this.state;
+    if (state === SINGLE || state === DOUBLE || state === BACKTICK) {
+      const what =
+        state === SINGLE
+          ? 'a single-quoted string'
+          : state === DOUBLE
+            ? 'a double-quoted string'
+            : 'a backtick-quoted identifier';
+      this.truncated(`dump ends inside ${what}`);
+    }
+    if (state === BLOCK_COMMENT) {
+      if (this.inStmt) this.truncated('dump ends inside a /* comment */');
+      throw new DumpError(
+        'dump ends inside a /* comment */: the file is truncated or corrupt',
+        { file: this.file, offset: this.commentOffset, line: this.commentLine },
+        { hint: HINT_TRUNCATED },
+      );
+    }
+    if (!this.inStmt) return;
+    if (this.inExec) this.truncated('dump ends inside a /*! executable comment */');
+    this.emit(Buffer.alloc(0), -1, 0, '');
+  }
+
+  private excerpt(): string {
+    const head: Buffer[] = [];
+    let len = 0;
+    for (const p of this.pieces) {
+      head.push(p);
+      len += p.length;
+      if (len >= EXCERPT_BYTES) break;
+    }
+    return printable(Buffer.concat(head).subarray(0, EXCERPT_BYTES));
+  }
+
+  private truncated(what: string): never {
+    throw new DumpError(
+      `${what}: the file is truncated or corrupt`,
+      { file: this.file, offset: this.stmtOffset, line: this.stmtLine },
+      { excerpt: this.excerpt(), hint: HINT_TRUNCATED },
+    );
+  }
+
+  private tooLarge(): never {
+    throw new DumpError(
+      `statement is larger than ${this.max} bytes`,
+      { file: this.file, offset: this.stmtOffset, line: this.stmtLine },
+      {
+        excerpt: this.excerpt(),
+        hint:
+          'a quote that never closes makes the rest of the file one statement: check the dump near this place; ' +
+          'if the statement really is this large, raise the statement size limit',
+      },
+    );
+  }
+}
+
+/** Renders bytes for an error message: ASCII as is, anything else as an escape. */
+export function printable(bytes: Uint8Array): string {
+  let s = '';
+  for (const c of bytes) {
+    if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+    else if (c === 0x0a) s += '\\n';
+    else if (c === 0x0d) s += '\\r';
+    else if (c === 0x09) s += '\\t';
+    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return s;
+}
