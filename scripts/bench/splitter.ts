@@ -1,0 +1,120 @@
+/**
+ * Splitter throughput on one core, over an in-memory mysqldump-like input: extended INSERTs with
+ * strings, backslash escapes, doubled quotes, hex blobs and raw UTF-8, the shape that dominates
+ * real dumps.
+ *
+ *   node --import tsx scripts/bench/splitter.ts [--mb 256] [--chunk-kb 1024] [--runs 3]
+ *
+ * Prints MB/s (1 MB = 1e6 bytes) per run and the best run. Target: >= 400 MB/s.
+ */
+
+import { parseArgs } from 'node:util';
+import { splitStatements } from '../../pipeline/dump/splitter.js';
+
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '256' },
+    'chunk-kb': { type: 'string', default: '1024' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const totalBytes = Number(values.mb) * 1e6;
+const chunkBytes = Number(values['chunk-kb']) * 1024;
+const runs = Number(values.runs);
+
+/** Deterministic pseudo-random numbers, so every run measures the same input. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const WORDS = ['patch', 'kernel', 'série', 'Ünïcödé', 'net', 'drivers', 'fix', "it's", 'a "quote"', 'tab\there'];
+
+function sqlString(r: () => number): string {
+  const parts: string[] = [];
+  const n = 2 + Math.floor(r() * 12);
+  for (let i = 0; i < n; i++) {
+    const w = WORDS[Math.floor(r() * WORDS.length)]!;
+    parts.push(w.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/"/g, '\\"').replace(/\t/g, '\\t'));
+  }
+  if (r() < 0.3) parts.push("\\n\\r\\0''");
+  return `'${parts.join(' ')}'`;
+}
+
+function hexBlob(r: () => number): string {
+  const n = Math.floor(r() * 64);
+  let s = '0x';
+  for (let i = 0; i < n; i++) s += Math.floor(r() * 256).toString(16).padStart(2, '0');
+  return n === 0 ? "''" : s;
+}
+
+/** One extended INSERT of about `target` bytes, as mysqldump writes it (one line). */
+function insertLine(r: () => number, id: number, target: number): { line: string; nextId: number } {
+  const rows: string[] = [];
+  let len = 0;
+  while (len < target) {
+    const row = `(${id},${sqlString(r)},${hexBlob(r)},${r() < 0.2 ? 'NULL' : sqlString(r)},'2024-01-${String(1 + (id % 28)).padStart(2, '0')} 12:00:00',${(r() * 1e6).toFixed(2)})`;
+    rows.push(row);
+    len += row.length + 1;
+    id++;
+  }
+  return { line: `INSERT INTO \`patchwork_patch\` VALUES ${rows.join(',')};\n`, nextId: id };
+}
+
+function makeInput(): Buffer[] {
+  const r = rng(42);
+  // A ~8 MB block repeated: the splitter's speed does not depend on rows being unique.
+  const parts: string[] = [
+    '/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n',
+    'DROP TABLE IF EXISTS `patchwork_patch`;\n',
+    'CREATE TABLE `patchwork_patch` (\n  `id` int NOT NULL,\n  `name` longtext,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\n',
+    '/*!40000 ALTER TABLE `patchwork_patch` DISABLE KEYS */;\n',
+  ];
+  let id = 1;
+  let size = 0;
+  while (size < 8e6) {
+    const { line, nextId } = insertLine(r, id, 1_000_000);
+    parts.push(line);
+    size += line.length;
+    id = nextId;
+  }
+  const block = Buffer.from(parts.join(''));
+  const copies = Math.max(1, Math.round(totalBytes / block.length));
+  const whole = Buffer.allocUnsafe(block.length * copies);
+  for (let i = 0; i < copies; i++) block.copy(whole, i * block.length);
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < whole.length; off += chunkBytes) chunks.push(whole.subarray(off, off + chunkBytes));
+  return chunks;
+}
+
+async function* fromChunks(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  yield* chunks;
+}
+
+async function run(chunks: Buffer[]): Promise<{ mbps: number; statements: number; bytes: number }> {
+  const bytes = chunks.reduce((a, c) => a + c.length, 0);
+  let statements = 0;
+  let sqlBytes = 0;
+  const t0 = process.hrtime.bigint();
+  for await (const s of splitStatements(fromChunks(chunks), { file: 'bench' })) {
+    statements++;
+    sqlBytes += s.sql.length;
+  }
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sqlBytes === 0) throw new Error('the splitter returned nothing');
+  return { mbps: bytes / 1e6 / secs, statements, bytes };
+}
+
+const chunks = makeInput();
+let best = 0;
+for (let i = 0; i < runs; i++) {
+  const r = await run(chunks);
+  best = Math.max(best, r.mbps);
+  console.log(
+    `run ${i + 1}: ${(r.bytes / 1e6).toFixed(0)} MB, ${r.statements} statements, ${r.mbps.toFixed(0)} MB/s`,
+  );
+}
+console.log(`splitter: ${best.toFixed(0)} MB/s (best of ${runs}, ${values['chunk-kb']} KiB chunks, node ${process.version})`);
