@@ -57,7 +57,8 @@ export class DumpError extends PipelineError {
     location: InputLocation,
     opts: { hint?: string; cause?: unknown; table?: string; excerpt?: string } = {},
   ) {
-    const where = `${location.file} at byte ${location.offset}, line ${location.line}`;
+    // A negative offset means unknown (the mysql client reports lines only).
+    const where = location.offset >= 0 ? `${location.file} at byte ${location.offset}, line ${location.line}` : `${location.file}, line ${location.line}`;
     const table = opts.table ? `, table ${opts.table}` : '';
     const excerpt = opts.excerpt ? `\n  statement starts: ${opts.excerpt}` : '';
     super('import', `${message} (${where}${table})${excerpt}`, opts);

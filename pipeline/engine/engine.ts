@@ -20,6 +20,8 @@ export interface ServerSpec {
   /** External server URL for the external engine. */
   url?: string;
   signal?: AbortSignal;
+  /** Leave the server running after drydock exits (`--keep-server`, `engine start`); `stop()` still stops it. */
+  keep?: boolean;
 }
 
 /** The running handle. */

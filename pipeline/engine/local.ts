@@ -101,7 +101,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** A server left by a drydock that was killed: wait for its watchdog to stop it, or stop it ourselves. */
-async function stopLeftover(pidFile: string): Promise<void> {
+export async function stopLeftover(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   if (!pid || !isAlive(pid)) return;
@@ -167,14 +167,15 @@ export const localEngine: Engine = {
     await initialize(bin, dataDir, cnf, errorLog);
 
     // No cancelSignal: on abort the run's `finally` stops the server cleanly through stop().
-    const child = execa(bin.path, [`--defaults-file=${cnf}`], { stdio: 'ignore', reject: false, cleanup: true });
+    const child = execa(bin.path, [`--defaults-file=${cnf}`], { stdio: 'ignore', reject: false, cleanup: !spec.keep, detached: !!spec.keep });
     let exitInfo: { code: number | null; signal: string | null } | undefined;
     const exited = child.then((r) => {
       exitInfo = { code: r.exitCode ?? null, signal: r.signal ?? null };
     });
     const pid = child.pid;
     if (!pid) throw new StageError('engine', `could not start ${bin.path}`, { hint: INSTALL_HINT });
-    const watchdog = spawnWatchdog(pid);
+    const watchdog = spec.keep ? { kill() {} } : spawnWatchdog(pid);
+    if (spec.keep) child.unref();
 
     const address: ServerAddress = { user: 'root', host: 'localhost', port: port ?? 0, socket, database: spec.database };
     if (port !== undefined) delete address.socket;

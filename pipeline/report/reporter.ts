@@ -1,0 +1,83 @@
+/**
+ * The thin formatter: stages emit structured events; this prints them. Human lines (one updating
+ * status line on a TTY, plain periodic lines otherwise) or NDJSON with --json, both on stderr so
+ * stdout carries only the result. Everything printed or logged goes through redact().
+ */
+import { appendFileSync } from 'node:fs';
+import { redact } from '../redact.js';
+
+export interface PipelineEvent {
+  type: string;
+  stage?: string;
+  message?: string;
+  [k: string]: unknown;
+}
+
+export interface Reporter {
+  event(e: PipelineEvent): void;
+  /** Attaches a log file (NDJSON); events before this are not in it. */
+  logTo(path: string): void;
+}
+
+const PROGRESS_INTERVAL_MS = 5000;
+
+export function createReporter(opts: { json: boolean; stream?: NodeJS.WriteStream; quiet?: boolean }): Reporter {
+  const out = opts.stream ?? process.stderr;
+  const tty = !!out.isTTY && !opts.json;
+  let logPath: string | undefined;
+  let lastProgress = 0;
+  let statusShown = false;
+  return {
+    logTo(path) {
+      logPath = path;
+    },
+    event(e) {
+      const stamped = { time: new Date().toISOString(), ...e };
+      const line = redact(JSON.stringify(stamped));
+      if (logPath) {
+        try {
+          appendFileSync(logPath, line + '\n');
+        } catch {
+          /* logging must never fail a run */
+        }
+      }
+      if (opts.quiet) return;
+      if (opts.json) {
+        out.write(line + '\n');
+        return;
+      }
+      const isProgress = e.type.endsWith('progress');
+      const text = redact(formatHuman(e));
+      if (isProgress) {
+        if (tty) {
+          out.write(`\r\x1b[2K${text}`);
+          statusShown = true;
+          return;
+        }
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+        lastProgress = now;
+      }
+      if (statusShown) {
+        out.write('\r\x1b[2K');
+        statusShown = false;
+      }
+      out.write(text + '\n');
+    },
+  };
+}
+
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+export function formatHuman(e: PipelineEvent): string {
+  const stage = e.stage ? `[${e.stage}] ` : '';
+  if (e.message) return `${stage}${e.message}`;
+  if (typeof e['bytesRead'] === 'number') {
+    const total = typeof e['bytesTotal'] === 'number' ? ` of ${mb(e['bytesTotal'])} (${((100 * e['bytesRead']) / (e['bytesTotal'] || 1)).toFixed(1)}%)` : '';
+    return `${stage}${mb(e['bytesRead'])}${total}`;
+  }
+  const { type, stage: _s, time: _t, ...rest } = e;
+  return `${stage}${type} ${JSON.stringify(rest)}`;
+}

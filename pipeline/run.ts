@@ -1,0 +1,259 @@
+/**
+ * `drydock run`: chains the stages (engine → import → migrate → verify → export) in one run
+ * directory, records each finished stage, and resumes from that record when the same command is
+ * run again. The server is stopped in `finally`, whatever happened, unless --keep-server.
+ */
+import { resolve } from 'node:path';
+import { PipelineError, StageError, VerificationError } from './errors.js';
+import { RunDir } from './run-dir.js';
+import type { StageRecord } from './run-dir.js';
+import { engineFor } from './engine/index.js';
+import type { StartedServer } from './engine/engine.js';
+import type { Reporter } from './report/reporter.js';
+import { connect, qid } from './db/connection.js';
+import { formatServerUrl } from './db/url.js';
+import { exportDump, summarizeTables } from './stages/export.js';
+import type { Manifest, TableSummary } from './stages/export.js';
+import { importWithClient } from './stages/import-client.js';
+import { writeFileSync } from 'node:fs';
+
+/** Frozen, validated configuration of a run (built by cli.ts from the flags). */
+export interface RunConfig {
+  dump: string;
+  out: string;
+  to?: string;
+  pack?: string;
+  sqlFile?: string;
+  nullState?: string;
+  dropProject?: string;
+  batchRows: number;
+  batchSeconds: number;
+  allowUnbatched: boolean;
+  engine: 'local' | 'docker' | 'external';
+  engineUrl?: string;
+  image?: string;
+  database: string;
+  runDir?: string;
+  runsRoot?: string;
+  fresh: boolean;
+  keepServer: boolean;
+  tcp: boolean;
+  threads: number;
+  importer: 'native' | 'client';
+  serverOptions?: Record<string, string>;
+}
+
+export interface StageResult {
+  name: string;
+  status: StageRecord['status'];
+  seconds?: number;
+  detail?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface RunResult {
+  ok: boolean;
+  runId: string;
+  runDir: string;
+  out: string;
+  stages: StageResult[];
+  server?: { engine: string; flavor: string; version: string; url?: string };
+  manifest?: Manifest;
+}
+
+/** Pluggable stage implementations: the native importer and the migration runner plug in here. */
+export interface StageHooks {
+  importNative?: (o: { server: StartedServer; dump: string; threads: number; signal: AbortSignal; reporter: Reporter }) => Promise<Record<string, unknown>>;
+  migrate?: (o: { server: StartedServer; config: RunConfig; signal: AbortSignal; reporter: Reporter }) => Promise<{ status: 'done' | 'skipped'; detail: Record<string, unknown>; touchedTables: string[] }>;
+}
+
+export const STAGES = ['engine', 'import', 'migrate', 'verify', 'export'] as const;
+
+function abortError(): Error {
+  return Object.assign(new Error('interrupted'), { name: 'AbortError' });
+}
+
+export async function runPipeline(config: RunConfig, reporter: Reporter, signal: AbortSignal, hooks: StageHooks = {}): Promise<RunResult> {
+  const inputs = {
+    dump: config.dump === '-' ? '-' : resolve(config.dump),
+    out: resolve(config.out),
+    to: config.to ?? null,
+    pack: config.pack ?? null,
+    sql: config.sqlFile ? resolve(config.sqlFile) : null,
+    nullState: config.nullState ?? null,
+    dropProject: config.dropProject ?? null,
+    engine: config.engine,
+    engineUrl: config.engineUrl ?? null,
+    database: config.database,
+  };
+  const rd = RunDir.open({
+    inputs,
+    ...(config.runDir ? { dir: config.runDir } : {}),
+    ...(config.runsRoot ? { root: config.runsRoot } : {}),
+    ...(config.dump !== '-' ? { dump: config.dump } : {}),
+    fresh: config.fresh,
+  });
+  rd.lock();
+  reporter.logTo(rd.logPath);
+  reporter.event({ type: 'run-start', message: `run ${rd.state.runId} in ${rd.dir}` });
+  const results: StageResult[] = [];
+  let server: StartedServer | undefined;
+  let manifest: Manifest | undefined;
+
+  const stage = async (name: string, fn: () => Promise<{ status?: 'done' | 'skipped'; detail?: Record<string, unknown> } | void>, resumable = true) => {
+    const prev = rd.stage(name);
+    if (resumable && prev?.status === 'done') {
+      reporter.event({ type: 'stage-skip', stage: name, message: 'already done in this run directory (resuming)' });
+      results.push({ name, status: 'skipped', detail: { resumed: true } });
+      return;
+    }
+    if (signal.aborted) throw abortError();
+    const started = Date.now();
+    reporter.event({ type: 'stage-start', stage: name, message: 'started' });
+    try {
+      const r = (await fn()) ?? {};
+      const rec: StageRecord = { status: r.status ?? 'done', startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000, ...(r.detail ? { detail: r.detail } : {}) };
+      rd.record(name, rec);
+      results.push({ name, status: rec.status, ...(rec.seconds !== undefined ? { seconds: rec.seconds } : {}), ...(rec.detail ? { detail: rec.detail } : {}) });
+      reporter.event({ type: 'stage-done', stage: name, message: `${rec.status} in ${rec.seconds?.toFixed(1)} s` });
+    } catch (err) {
+      const interrupted = (err as Error).name === 'AbortError' || signal.aborted;
+      const failed = server?.exited();
+      const wrapped =
+        failed && !(err instanceof PipelineError)
+          ? new StageError(name as 'import', `the server died during ${name} (exit code ${failed.code}, signal ${failed.signal}); see ${server?.errorLog}`, {
+              hint: 'read the server error log (a full disk or memory are the usual causes); re-running the same command resumes',
+              cause: err,
+            })
+          : err;
+      rd.record(name, { status: interrupted ? 'interrupted' : 'failed', startedAt: new Date(started).toISOString(), error: (wrapped as Error).message });
+      results.push({ name, status: interrupted ? 'interrupted' : 'failed', error: (wrapped as Error).message });
+      throw wrapped;
+    }
+  };
+
+  let importSummary: TableSummary[] | undefined;
+  let touched: string[] = [];
+  try {
+    await stage(
+      'engine',
+      async () => {
+        server = await engineFor(config.engine).start({
+          dir: rd.serverDir,
+          database: config.database,
+          tcp: config.tcp,
+          keep: config.keepServer,
+          signal,
+          ...(config.engineUrl ? { url: config.engineUrl } : {}),
+          ...(config.image ? { image: config.image } : {}),
+          ...(config.serverOptions ? { options: config.serverOptions } : {}),
+        });
+        reporter.event({ type: 'server', stage: 'engine', message: `${server.engine} ${server.version} at ${formatServerUrl(server.address)}` });
+        return { detail: { engine: server.engine, version: server.version, flavor: server.flavor } };
+      },
+      false,
+    );
+    const srv = server!;
+
+    await stage('import', async () => {
+      if (rd.stage('import')?.status && config.importer === 'client') {
+        // The client importer cannot resume inside a dump: start the database over.
+        const c = await connect(srv.address, null);
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${qid(srv.address.database)}`);
+          await c.query(`CREATE DATABASE ${qid(srv.address.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+        } finally {
+          await c.end();
+        }
+      }
+      if (config.importer === 'native' && hooks.importNative) {
+        const detail = await hooks.importNative({ server: srv, dump: config.dump, threads: config.threads, signal, reporter });
+        return { detail };
+      }
+      const r = await importWithClient({ address: srv.address, dump: config.dump, signal, onEvent: (e) => reporter.event({ ...e, stage: 'import' }) });
+      return { detail: { importer: 'client', bytes: r.bytes } };
+    });
+
+    importSummary = await summarizeTables(srv.address);
+    const prevImport = rd.stage('import');
+    if (prevImport && !prevImport.detail?.['tables']) {
+      prevImport.detail = { ...(prevImport.detail ?? {}), tables: importSummary };
+      rd.save();
+    }
+    const importedTables = (rd.stage('import')?.detail?.['tables'] as TableSummary[] | undefined) ?? importSummary;
+
+    await stage('migrate', async () => {
+      if (!hooks.migrate) return { status: 'skipped', detail: { reason: 'no migration runner configured' } };
+      const r = await hooks.migrate({ server: srv, config, signal, reporter });
+      touched = r.touchedTables;
+      return { status: r.status, detail: { ...r.detail, touchedTables: r.touchedTables } };
+    });
+    touched = (rd.stage('migrate')?.detail?.['touchedTables'] as string[] | undefined) ?? touched;
+
+    await stage('verify', async () => {
+      const after = await summarizeTables(srv.address);
+      const problems = verifyUntouched(importedTables, after, new Set(touched));
+      if (problems.length) {
+        throw new VerificationError('verify', `the result differs from the imported data in tables the migration did not touch:\n  ${problems.join('\n  ')}`, {
+          hint: 'do not use this result; report it with the run directory attached',
+        });
+      }
+      return { detail: { tablesChecked: after.length, untouchedTablesCompared: after.filter((t) => !touched.includes(t.name)).length } };
+    }, false);
+
+    await stage(
+      'export',
+      async () => {
+        manifest = await exportDump({
+          address: srv.address,
+          out: config.out,
+          serverVersion: srv.version,
+          flavor: srv.flavor,
+          run: { runId: rd.state.runId, dump: inputs.dump, to: config.to ?? null, pack: config.pack ?? null },
+          signal,
+        });
+        return { detail: { out: resolve(config.out), tables: manifest.tables.length, files: manifest.files.map((f) => f.name) } };
+      },
+      false,
+    );
+    if (config.keepServer) reporter.event({ type: 'keep-server', message: keepServerMessage(srv) });
+    return finish(true);
+  } finally {
+    if (server && !config.keepServer) await server.stop();
+    rd.unlock();
+  }
+
+  function finish(ok: boolean): RunResult {
+    const result: RunResult = {
+      ok,
+      runId: rd.state.runId,
+      runDir: rd.dir,
+      out: resolve(config.out),
+      stages: results,
+      ...(server ? { server: { engine: server.engine, flavor: server.flavor, version: server.version, url: formatServerUrl(server.address) } } : {}),
+      ...(manifest ? { manifest } : {}),
+    };
+    writeFileSync(rd.reportPath, JSON.stringify(result, null, 2) + '\n');
+    return result;
+  }
+}
+
+/** Tables the plan did not touch must come out exactly as they went in (count and checksum). */
+export function verifyUntouched(before: TableSummary[], after: TableSummary[], touched: Set<string>): string[] {
+  const a = new Map(after.map((t) => [t.name, t]));
+  const problems: string[] = [];
+  for (const b of before) {
+    if (touched.has(b.name)) continue;
+    const x = a.get(b.name);
+    if (!x) problems.push(`${b.name}: missing after migration`);
+    else if (x.rows !== b.rows) problems.push(`${b.name}: ${b.rows} rows imported, ${x.rows} now`);
+    else if (x.checksum !== b.checksum) problems.push(`${b.name}: checksum changed (${b.checksum} → ${x.checksum})`);
+  }
+  return problems;
+}
+
+export function keepServerMessage(s: StartedServer): string {
+  const a = s.address;
+  const how = a.socket ? `mysql -uroot -S ${a.socket} ${a.database}` : `mysql -uroot -h${a.host} -P${a.port} ${a.database}`;
+  return `server left running (pid ${s.pid ?? '?'}): connect with \`${how}\`; stop it with \`kill ${s.pid ?? '<pid>'}\` or \`drydock engine stop\``;
+}

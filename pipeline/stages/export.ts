@@ -1,0 +1,166 @@
+/**
+ * Export, first version: mysqldump with the flags a consistent, reloadable dump needs, plus a
+ * manifest (tables, row counts, checksums, versions, how to reimport). The manifest is written
+ * last: an out/ without manifest.json is not a finished export.
+ */
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { StageError } from '../errors.js';
+import { connect } from '../db/connection.js';
+import { withClientOptionFile } from '../db/client-options.js';
+import { findProgram } from '../engine/local.js';
+import type { ServerAddress } from '../db/url.js';
+
+export const MANIFEST = 'manifest.json';
+/** drydock's own bookkeeping tables in the scratch database; never exported. */
+export const INTERNAL_TABLE_PREFIX = '_drydock';
+
+export interface TableSummary {
+  name: string;
+  rows: number;
+  /** CHECKSUM TABLE value (stable for the same rows on the same server version and row format). */
+  checksum: string;
+}
+
+export interface Manifest {
+  tool: 'drydock';
+  format: 'sql';
+  createdAt: string;
+  database: string;
+  server: { flavor: string; version: string };
+  tables: TableSummary[];
+  files: Array<{ name: string; bytes: number; sha256: string }>;
+  /** Extra facts from the run (source dump, pack and version reached). */
+  run?: Record<string, unknown>;
+  reimport: string[];
+}
+
+export interface ExportOptions {
+  address: ServerAddress;
+  out: string;
+  serverVersion: string;
+  flavor: string;
+  run?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+/** Tables of the database (base tables only), excluding drydock's own. */
+export async function userTables(address: ServerAddress): Promise<string[]> {
+  const c = await connect(address);
+  try {
+    const [rows] = await c.query(
+      `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
+      [address.database],
+    );
+    return (rows as Array<{ t: string }>).map((r) => r.t).filter((t) => !t.startsWith(INTERNAL_TABLE_PREFIX));
+  } finally {
+    await c.end();
+  }
+}
+
+/** Exact row counts and checksums of every user table: the manifest's and verification's facts. */
+export async function summarizeTables(address: ServerAddress, tables?: string[]): Promise<TableSummary[]> {
+  const names = tables ?? (await userTables(address));
+  const c = await connect(address);
+  try {
+    const out: TableSummary[] = [];
+    for (const name of names) {
+      const q = '`' + name.replace(/`/g, '``') + '`';
+      const [cnt] = await c.query(`SELECT COUNT(*) AS n FROM ${q}`);
+      const [sum] = await c.query(`CHECKSUM TABLE ${q}`);
+      out.push({ name, rows: Number((cnt as Array<{ n: number }>)[0]?.n ?? 0), checksum: String((sum as Array<{ Checksum: unknown }>)[0]?.Checksum ?? '') });
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+export function dumpProgram(): string {
+  const p = findProgram(['mariadb-dump', 'mysqldump']);
+  if (!p) throw new StageError('export', 'mysqldump is not installed', { hint: 'install it: apt-get install -y mariadb-client (scripts/setup does)' });
+  return p;
+}
+
+export async function exportDump(o: ExportOptions): Promise<Manifest> {
+  mkdirSync(o.out, { recursive: true });
+  const manifestPath = join(o.out, MANIFEST);
+  // A manifest from an earlier export would vouch for files we are about to replace.
+  rmSync(manifestPath, { force: true });
+  const tables = await userTables(o.address);
+  const file = `${o.address.database}.sql`;
+  const target = join(o.out, file);
+  const partial = `${target}.partial`;
+  const program = dumpProgram();
+  const help = (await execa(program, ['--help'], { reject: false })).stdout;
+  const internal = await internalTables(o.address);
+  const args = [
+    '--single-transaction',
+    '--quick',
+    '--hex-blob',
+    '--routines',
+    '--triggers',
+    '--events',
+    '--max-allowed-packet=1G',
+    ...(help.includes('--set-gtid-purged') ? ['--set-gtid-purged=OFF'] : []),
+    ...internal.map((t) => `--ignore-table=${o.address.database}.${t}`),
+    o.address.database,
+  ];
+  await withClientOptionFile(o.address, async (cnf) => {
+    const child = execa(program, [`--defaults-extra-file=${cnf}`, ...args], {
+      reject: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: { stdout: false, stderr: true },
+      ...(o.signal ? { cancelSignal: o.signal } : {}),
+    });
+    const write = pipeline(child.stdout!, createWriteStream(partial));
+    const r = await child;
+    await write.catch(() => {});
+    if (r.isCanceled) throw Object.assign(new Error('export interrupted'), { name: 'AbortError' });
+    if (r.exitCode !== 0) {
+      throw new StageError('export', `${basename(program)} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`, {
+        hint: 'read the message above; the scratch server keeps the data, so re-running the command retries the export',
+      });
+    }
+  });
+  renameSync(partial, target);
+  const summaries = await summarizeTables(o.address, tables);
+  const manifest: Manifest = {
+    tool: 'drydock',
+    format: 'sql',
+    createdAt: new Date().toISOString(),
+    database: o.address.database,
+    server: { flavor: o.flavor, version: o.serverVersion },
+    tables: summaries,
+    files: [{ name: file, bytes: statSync(target).size, sha256: await sha256(target) }],
+    ...(o.run ? { run: o.run } : {}),
+    reimport: [`mysql --binary-mode <database> < ${file}`],
+  };
+  writeFileSync(manifestPath + '.partial', JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(manifestPath + '.partial', manifestPath);
+  return manifest;
+}
+
+async function internalTables(address: ServerAddress): Promise<string[]> {
+  const c = await connect(address);
+  try {
+    const [rows] = await c.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_drydock%'`, [address.database]);
+    return (rows as Array<{ t: string }>).map((r) => r.t);
+  } finally {
+    await c.end();
+  }
+}
+
+export function hasManifest(out: string): boolean {
+  return existsSync(join(out, MANIFEST));
+}
