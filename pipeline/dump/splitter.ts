@@ -197,6 +197,31 @@ class Splitter {
             i++;
             continue;
           }
+          if (this.atLineStart && (c === 0x64 || c === 0x44) /* d D */) {
+            const r = this.delimiterCommand(buf, i, n, eof);
+            if (r === -1) {
+              tail = i;
+              break scan;
+            }
+            if (r >= 0) {
+              // Leave the newline to the loop, so the next line starts a line.
+              i = r;
+              continue;
+            }
+          }
+          if (c === this.delim[0]) {
+            const m = this.matchDelimiter(b, i, n, eof);
+            if (m < 0) {
+              tail = i;
+              break scan;
+            }
+            if (m === 1) {
+              // An empty statement: the client skips it.
+              i += this.delim.length;
+              this.atLineStart = false;
+              continue;
+            }
+          }
           if (c === 0x23 /* # */) {
             state = LINE_COMMENT;
             this.atLineStart = false;
@@ -229,30 +254,6 @@ class Splitter {
               i += 2;
               continue;
             }
-          } else if (this.atLineStart && (c === 0x64 || c === 0x44) /* d D */) {
-            const r = this.delimiterCommand(buf, i, n, eof);
-            if (r === -1) {
-              tail = i;
-              break scan;
-            }
-            if (r >= 0) {
-              // Leave the newline to the loop, so the next line starts a line.
-              i = r;
-              continue;
-            }
-          }
-          if (c === this.delim[0]) {
-            const m = this.matchDelimiter(b, i, n, eof);
-            if (m < 0) {
-              tail = i;
-              break scan;
-            }
-            if (m === 1) {
-              // An empty statement: the client skips it.
-              i += this.delim.length;
-              this.atLineStart = false;
-              continue;
-            }
           }
           this.inStmt = true;
           this.atLineStart = false;
@@ -265,6 +266,28 @@ class Splitter {
         while (i < n && special[b[i]!] === 0) i++;
         if (i >= n) break;
         const c = b[i]!;
+        // The client's order: backslash, then the delimiter, then comments, then quotes.
+        if (c === BACKSLASH) {
+          i += 2;
+          if (i > n) {
+            if (eof) i = n;
+            else this.skip = 1;
+          }
+          continue;
+        }
+        if (c === this.delim[0]) {
+          const m = this.matchDelimiter(b, i, n, eof);
+          if (m < 0) {
+            tail = i;
+            break;
+          }
+          if (m === 1) {
+            this.emit(buf, stmtStart, i, this.delimStr);
+            i += this.delim.length;
+            stmtStart = -1;
+            continue;
+          }
+        }
         if (c === 0x27) {
           state = SINGLE;
           i++;
@@ -274,12 +297,6 @@ class Splitter {
         } else if (c === 0x60) {
           state = BACKTICK;
           i++;
-        } else if (c === BACKSLASH) {
-          i += 2;
-          if (i > n) {
-            if (eof) i = n;
-            else this.skip = 1;
-          }
         } else if (c === 0x23 /* # */) {
           state = LINE_COMMENT;
           i++;
@@ -292,18 +309,6 @@ class Splitter {
           if (k === 1) {
             state = LINE_COMMENT;
             i += 2;
-          } else if (c === this.delim[0]) {
-            // '-' can begin a custom delimiter too.
-            const r = this.endAtDelimiter(buf, i, n, eof, stmtStart);
-            if (r === -1) {
-              tail = i;
-              break;
-            }
-            if (r === i) i++;
-            else {
-              i = r;
-              stmtStart = -1;
-            }
           } else i++;
         } else if (c === 0x2f /* / */) {
           const k = this.slashComment(b, i, n, eof);
@@ -317,35 +322,15 @@ class Splitter {
           } else if (k === 2) {
             this.inExec = true;
             i += b[i + 2] === 0x21 ? 3 : 4;
-          } else if (c === this.delim[0]) {
-            const r = this.endAtDelimiter(buf, i, n, eof, stmtStart);
-            if (r === -1) {
-              tail = i;
-              break;
-            }
-            if (r === i) i++;
-            else {
-              i = r;
-              stmtStart = -1;
-            }
           } else i++;
-        } else if (c === 0x2a /* * */ && this.inExec && b[i + 1] === 0x2f) {
-          this.inExec = false;
-          i += 2;
-        } else if (c === 0x2a && this.inExec && i + 1 >= n && !eof) {
-          tail = i;
-          break;
-        } else if (c === this.delim[0]) {
-          const r = this.endAtDelimiter(buf, i, n, eof, stmtStart);
-          if (r === -1) {
+        } else if (c === 0x2a /* * */) {
+          // Only the '*': the '/' may begin a delimiter such as '//', which the client checks first.
+          if (b[i + 1] === 0x2f) this.inExec = false;
+          else if (i + 1 >= n && !eof && this.inExec) {
             tail = i;
             break;
           }
-          if (r === i) i++;
-          else {
-            i = r;
-            stmtStart = -1;
-          }
+          i++;
         } else i++;
       } else if (state === SINGLE || state === DOUBLE) {
         const q = state === SINGLE ? 0x27 : 0x22;
@@ -408,19 +393,6 @@ class Splitter {
     this.base += tail;
     this.countedTo = 0;
     return tail;
-  }
-
-  /**
-   * At a byte that matches the delimiter's first byte inside a statement: returns `i` if the
-   * delimiter does not match here, -1 if more input is needed, else the index after the delimiter
-   * (and the statement is emitted).
-   */
-  private endAtDelimiter(buf: Buffer, i: number, n: number, eof: boolean, stmtStart: number): number {
-    const m = this.matchDelimiter(buf, i, n, eof);
-    if (m < 0) return -1;
-    if (m === 0) return i;
-    this.emit(buf, stmtStart, i, this.delimStr);
-    return i + this.delim.length;
   }
 
   /** 1 match, 0 no match, -1 need more input. */

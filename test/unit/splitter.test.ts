@@ -121,6 +121,15 @@ describe('splitStatements', () => {
     assert.deepEqual(await sqls('/*!40101 SET @a=1; SET @b=2 */;'), ['/*!40101 SET @a=1', 'SET @b=2 */']);
   });
 
+  test('the delimiter is looked for before comment ends, as in the mysql client', async () => {
+    // Checked with the MariaDB 10.11 client: with DELIMITER //, "*///" ends the statement at the
+    // "/" of "*/", and the client sends "/*!40101 SELECT 1 *".
+    assert.deepEqual(await sqls('DELIMITER //\n/*!40101 SELECT 1 *///\nSELECT 2 -- x //\n//\nDELIMITER ;\n'), [
+      '/*!40101 SELECT 1 *',
+      '/\nSELECT 2 -- x //',
+    ]);
+  });
+
   test('the MariaDB sandbox line is prefixed to the next statement, as the client does', async () => {
     const st = await split('/*M!999999\\- enable the sandbox mode */\n-- MariaDB dump\n/*!40101 SET x=1 */;\n');
     assert.equal(st.length, 1);
