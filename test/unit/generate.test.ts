@@ -182,6 +182,20 @@ describe('generatePatchwork (1.0)', () => {
     assert.ok(own >= 985, `own comments ${own}`);
   });
 
+  test('even a tiny dump holds every edge case', async () => {
+    const { sql, summary } = await generate({ patches: 12 });
+    const patches = rowsOf(sql, 'patchwork_patch');
+    const msgids = patches.map((p) => p[1]);
+    assert.ok(msgids.some((m, i) => msgids.indexOf(m) !== i), 'a cross-post: same msgid in two projects');
+    assert.ok(patches.some((p) => p[7] !== null && p[6] === null && p[9] === null), 'a pull request without diff or hash');
+    const own = new Set(rowsOf(sql, 'patchwork_comment').map((c) => `${c[5]}|${c[1]}`));
+    assert.ok(patches.some((p) => !own.has(`${p[0]}|${p[1]}`)), 'a patch without its own comment');
+    assert.ok(rowsOf(sql, 'patchwork_comment').some((c) => c[4] === ''), 'an empty comment');
+    assert.ok(rowsOf(sql, 'patchwork_person').some((p) => p[2] === null), 'a person without name');
+    assert.ok(patches.some((p) => /\p{Extended_Pictographic}/u.test(p[2] as string)), 'an emoji subject');
+    assert.equal(summary.rows.patchwork_patchchangenotification, 1);
+  });
+
   test('writes in many chunks and keeps extended INSERTs under the statement bound', async () => {
     const { sql, sink } = await generate({ patches: 2000 });
     assert.ok(sink.writes >= 10, `writes: ${sink.writes}`);

@@ -37,6 +37,9 @@
  * - contrib: django_content_type and auth_permission (add/change/delete/view per model),
  *   django_site (1, example.com), django_migrations exactly as the 1.0 reference, states and
  *   tags from Patchwork's fixtures (default_states.xml, default_tags.xml).
+ * Whatever N, the first patches include one of each edge case (a cross-post, a pull request
+ * without diff, a patch without and one with an empty own comment, an emoji subject, a change
+ * notification) and person 2 has no name, so even a tiny dump holds every trap.
  * Size: ~8-9 KB per patch on average, all rows included.
  */
 import { createHash } from 'node:crypto';
@@ -502,6 +505,20 @@ const S = {
   confirm: hashString('emailconfirmation'),
 } as const;
 
+/**
+ * Rows that carry each edge case whatever N and the seed, so even the small example holds every
+ * trap: patch index -> what it is (person index for the nameless person).
+ */
+const SPECIMEN = {
+  crosspost: 1,
+  pullWithoutDiff: 3,
+  noComment: 4,
+  emptyComment: 5,
+  emoji: 6,
+  notified: 7,
+  namelessPerson: 1,
+} as const;
+
 const T_START = Date.UTC(2009, 0, 1);
 const T_END = Date.UTC(2017, 5, 1);
 const DAY = 86_400_000;
@@ -612,6 +629,8 @@ class Model {
   /** user indexes per project index */
   readonly maintainers: number[][];
   readonly primaryProject: Array<number | null>;
+  /** A project that sends notifications, if any. */
+  readonly notifying: Project | undefined;
   private readonly projectPicker: WeightedPicker<number>;
   private readonly statePicker: WeightedPicker<number>;
 
@@ -652,6 +671,7 @@ class Model {
       });
     }
     this.lkml = this.projects[slot] as Project;
+    this.notifying = this.projects.find((p) => p.sendNotifications);
     this.projectPicker = new WeightedPicker(this.projects.map((p, i) => [i, p.weight] as const));
     this.statePicker = new WeightedPicker(STATES.map((s, i) => [i + 1, s[2]] as const));
 
@@ -716,7 +736,7 @@ class Model {
     }
     const userIndex = p % 2 === 0 && p / 2 < this.userCount ? p / 2 : null;
     const display = last ? `${first} ${last}` : first;
-    const name = userIndex === null && r.chance(0.07) ? null : display;
+    const name = userIndex === null && (r.chance(0.07) || p === SPECIMEN.namelessPerson) ? null : display;
     return {
       id: p + 1,
       email: `${slug}.${p.toString(36)}@${r.pick(DOMAINS)}`,
@@ -735,10 +755,12 @@ class Model {
   /** Odd-indexed patches may be a copy of the even one before them, filed under another list. */
   private crosspostSource(i: number): number | null {
     if (i % 2 === 0 || this.projects.length < 2) return null;
+    if (i === SPECIMEN.crosspost) return i - 1;
     return rngFor(this.seed, S.xpost, i).chance(0.03) ? i - 1 : null;
   }
 
   projectOf(i: number): Project {
+    if (i === SPECIMEN.notified && this.notifying) return this.notifying;
     const src = this.crosspostSource(i);
     if (src === null) return this.projects[this.projectIndexOf(i)] as Project;
     const srcProject = this.projects[this.projectIndexOf(src)] as Project;
@@ -753,7 +775,7 @@ class Model {
     const when = Math.floor(Math.max(T_START, date) / 1000) * 1000;
     const submitter = r.zipfRank(this.personCount);
     const who = this.person(submitter);
-    const pull = r.chance(0.012);
+    const pull = r.chance(0.012) || ci === SPECIMEN.pullWithoutDiff;
     let subject: string;
     let name: string;
     if (pull) {
@@ -771,14 +793,15 @@ class Model {
         prefixes.push(`${r.int(1, total)}/${total}`);
       }
       let title = `${r.pick(SUBSYSTEMS)}: ${r.pick(VERBS)} ${r.pick(OBJECTS)}`;
-      if (r.chance(0.01)) title += ` ${r.pick(EMOJI)}`;
+      if (r.chance(0.01) || ci === SPECIMEN.emoji) title += ` ${r.pick(EMOJI)}`;
       const hdr = ['PATCH', ...prefixes];
       if (prefixes[0] === 'RFC') hdr.splice(0, 2, 'RFC', 'PATCH');
       subject = `[${hdr.join(' ')}] ${title}`;
       name = prefixes.length ? `[${prefixes.join(',')}] ${title}` : title;
     }
     const c = r.next();
-    const comment = c < 0.004 ? 'none' : c < 0.012 ? 'empty' : 'normal';
+    const comment =
+      ci === SPECIMEN.noComment || c < 0.004 ? 'none' : ci === SPECIMEN.emptyComment || c < 0.012 ? 'empty' : 'normal';
     const bodyTags: [number, number, number] = [
       r.chance(0.08) ? r.int(1, 2) : 0,
       r.chance(0.15) ? r.int(1, 3) : 0,
@@ -801,7 +824,7 @@ class Model {
       pullUrl: pull
         ? `git://git.kernel.org/pub/scm/linux/kernel/git/${who.slug}/linux.git tags/${r.pick(TOPICS)}-${r.int(1, 9999)}`
         : null,
-      hasDiff: !pull || r.chance(0.4),
+      hasDiff: !pull || (ci !== SPECIMEN.pullWithoutDiff && r.chance(0.4)),
       comment,
       bodyTags,
       replies,
@@ -819,7 +842,9 @@ class Model {
     const project = this.projectOf(i);
     const content = this.content(src ?? i);
     const r = rngFor(this.seed, S.track, i);
-    const picked = this.statePicker.pick(r);
+    let picked = this.statePicker.pick(r);
+    // A change notification only exists for a patch whose state moved away from New.
+    if (i === SPECIMEN.notified && picked === 1) picked = 2;
     const stateId = this.isNullState(i) ? null : picked;
     const archived = picked === 1 ? r.chance(0.15) : r.chance(0.65);
     let delegateId: number | null = null;
@@ -1150,7 +1175,7 @@ const TABLES: Record<string, TableFn> = {
   },
   patchwork_patchchangenotification: async (m, w) => {
     for (let i = 0; i < m.n; i++) {
-      if (!rngFor(m.seed, S.pcn, i).chance(0.05)) continue;
+      if (!rngFor(m.seed, S.pcn, i).chance(0.05) && i !== SPECIMEN.notified) continue;
       const p = m.patch(i);
       if (!p.project.sendNotifications || p.stateId === null || p.stateId === 1) continue;
       await w.row(`(${p.id},${sqlDate(p.content.date + 2 * DAY)},1)`);
