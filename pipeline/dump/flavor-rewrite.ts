@@ -159,7 +159,7 @@ function matchParen(s: string, open: number): number {
   return -1;
 }
 
-const VERSIONED = /\/\*!(\d{5,6})\s*([\s\S]*?)\*\//g;
+const VERSIONED = /\s*\/\*!(\d{5,6})\s*([\s\S]*?)\*\//g;
 /** MariaDB treats these five-digit versioned comments as plain comments (observed, see the file header). */
 function mariadbIgnores(version: number): boolean {
   return version >= 50700 && version <= 99999;
@@ -215,7 +215,7 @@ class Rewriter {
       this.note(`removed ${what.toUpperCase()}: an NDB Cluster storage hint that InnoDB ignores; MariaDB does not parse it`);
       return '';
     });
-    t = t.replace(/\/\*!\d{5,6}\s*\*\//g, '');
+    t = t.replace(/\s*\/\*!\d{5,6}\s*\*\//g, '');
     if (this.tv < 100600) {
       t = t.replace(/\butf8mb3(?=_|\b)/gi, () => {
         this.note('renamed utf8mb3 to utf8: the same character set, under the name MariaDB before 10.6 knows');
@@ -248,7 +248,7 @@ class Rewriter {
       if (!/^(CONSTRAINT\s+\S+\s+)?CHECK\b/i.test(body)) {
         this.fail('NOT ENFORCED', 'a column-level CHECK ... NOT ENFORCED has no MariaDB equivalent (MariaDB enforces every CHECK constraint)', 'move the constraint to a table-level CONSTRAINT ... CHECK in the source, or drop it there');
       }
-      this.note(`removed CHECK constraint ${this.m.unmask(body).replace(/\s+/g, ' ').slice(0, 80)}: MySQL does not enforce it (NOT ENFORCED) and MariaDB would, rejecting rows MySQL accepted; an unenforced constraint behaves like none`);
+      this.note(`removed CHECK constraint ${this.m.unmask(body.replace(/\/\*![\s\S]*$/, '')).replace(/\s+/g, ' ').trim().slice(0, 100)}: MySQL does not enforce it (NOT ENFORCED) and MariaDB would, rejecting rows MySQL accepted; an unenforced constraint behaves like none`);
       return null;
     }
     if (isIndex) {
