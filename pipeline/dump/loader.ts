@@ -1,0 +1,681 @@
+/**
+ * The parallel loader behind `drydock import`: takes the splitter's statements in dump order and
+ * runs them over several connections so that the result equals `mysql db < dump.sql`.
+ *
+ * Ordering contract (what makes parallel loading equal to the client's serial load):
+ * - Session statements (`SET NAMES`, `SET TIME_ZONE`, `SET SQL_MODE`, `SET character_set_client`,
+ *   user variables) go into one append-only log. Every connection replays the log, in order, up to
+ *   the position a statement had in the dump before running that statement, so each INSERT or DDL
+ *   is interpreted under exactly the session state the client would have had.
+ * - CREATE/DROP TABLE and views run at once on the DDL connection, in dump order; a table's INSERTs
+ *   are queued only after its CREATE finished. INSERTs of one table are independent, so they are
+ *   spread over the workers (least-loaded first) and committed in large transactions.
+ * - A table's deferred secondary keys are added (one ALTER) once every INSERT of the table has
+ *   been committed and the dump has moved on to another table; then the table is reported done.
+ * - Foreign keys come back after all tables have their keys; triggers, routines and events run
+ *   last, each under the session state of its place in the dump. Triggers must wait for the rows:
+ *   the client created them after the table's INSERTs, so they never fired during the load.
+ * - LOCK/UNLOCK TABLES and ALTER TABLE ... DISABLE/ENABLE KEYS are dropped: the scratch server has
+ *   no other clients, and LOCK TABLES would serialise the workers. COMMIT statements are dropped:
+ *   the workers own their transactions.
+ * - Anything else (unknown statements, other ALTERs) waits for all queued work and then runs in
+ *   order, so it sees the same tables the client would have.
+ *
+ * Bytes are sent as they are: statements are decoded as latin1 (one char per byte) and the
+ * connections use the `binary` character set, for which mysql2 encodes strings one byte per char.
+ * The server therefore receives the dump's exact bytes and interprets them under the dump's own
+ * `SET NAMES`, as with the client — raw binary data in strings survives, which UTF-8 decoding
+ * would corrupt.
+ */
+import type { Connection, ResultSetHeader } from 'mysql2/promise';
+import mysql from 'mysql2/promise';
+import { connectionOptions, isConnectionLost, qid } from '../db/connection.js';
+import type { ServerAddress } from '../db/url.js';
+import { DumpError, StageError } from '../errors.js';
+import type { Statement } from './splitter.js';
+import { classifyStatement } from './statement-kind.js';
+import { addClausesSql, splitCreateTable, type DeferredClause } from './create-table.js';
+
+/** Commit a worker's transaction once it has sent this many statement bytes. */
+export const COMMIT_BYTES = 64 * 1024 * 1024;
+/** Statements queued per worker before the reader waits (the memory bound, with QUEUE_BYTES). */
+export const QUEUE_STATEMENTS = 4;
+/** Statement bytes queued per worker before the reader waits. */
+export const QUEUE_BYTES = 8 * 1024 * 1024;
+/** Bytes of a statement quoted in error messages. */
+export const EXCERPT_BYTES = 200;
+
+/** A table as the loader tracks it. */
+export interface TableState {
+  name: string;
+  /** Loaded by an earlier run with the same dump: its statements before `endOffset` are skipped. */
+  skipped: boolean;
+  /** Dump offset just past the table's last statement seen so far. */
+  endOffset: number;
+  rows: number;
+  bytes: number;
+  startedAt: number;
+  /** When the table was reported done. */
+  finishedAt: number | undefined;
+  /** Dispatched INSERTs not yet committed. */
+  pending: number;
+  /** The dump moved on to other statements: once `pending` is 0, the table is complete. */
+  closed: boolean;
+  keys: DeferredClause[];
+  foreignKeys: DeferredClause[];
+  /** Keys added (or none to add) and the completion reported. */
+  finished: boolean;
+  /** Where the CREATE was, for error messages about the deferred ALTER. */
+  createAt: { offset: number; line: number } | undefined;
+  /** Resolves when the table has no queued or running work. */
+  idle: Array<() => void>;
+}
+
+/** What the loader needs from the import stage: the ledger and the event sink. */
+export interface LoaderHooks {
+  /** Previously completed tables (name → end offset and rows); they are skipped. */
+  completed: ReadonlyMap<string, { endOffset: number; rows: number; bytes: number }>;
+  /** A table is being (re)loaded from its CREATE: forget any earlier record of it. */
+  tableStarted(t: TableState): Promise<void>;
+  /** All rows committed and keys added: record it as done. */
+  tableDone(t: TableState): Promise<void>;
+  /** A completed table receives more rows later in the dump: it is no longer complete. */
+  tableReopened(t: TableState): Promise<void>;
+  onRows(rows: number): void;
+  onTable(e: { type: 'table-skipped' | 'table-done'; table: TableState }): void;
+  /** Something the dump held that was not run as written (e.g. a skipped USE). */
+  onNote(note: string): void;
+}
+
+export interface LoaderOptions {
+  address: ServerAddress;
+  file: string;
+  threads: number;
+  signal?: AbortSignal;
+  hooks: LoaderHooks;
+  /** Rewrites a CREATE statement (latin1 text) for the target server; returns the rewrites made. */
+  rewriteCreate?: (sql: string) => { sql: string; rewrites: string[] };
+}
+
+interface Located {
+  offset: number;
+  line: number;
+  sql: Buffer;
+}
+
+type Task =
+  | { kind: 'insert'; table: TableState; seq: number; stmt: Located }
+  | { kind: 'keys'; table: TableState; seq: number };
+
+/** Options for every loader connection: bytes pass 1:1 (see the file comment). */
+function loaderConnectionOptions(a: ServerAddress) {
+  return { ...connectionOptions(a), charset: 'BINARY', multipleStatements: false };
+}
+
+function excerpt(sql: Buffer): string {
+  return sql.subarray(0, EXCERPT_BYTES).toString('utf8');
+}
+
+function abortError(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r;
+  const e = new Error('the import was interrupted');
+  e.name = 'AbortError';
+  return e;
+}
+
+/** Turns a failed statement into the error a user can act on. */
+export function statementError(err: unknown, file: string, stmt: Located, table: string | undefined): Error {
+  const loc = { file, offset: stmt.offset, line: stmt.line };
+  const where = `${file} at byte ${stmt.offset}, line ${stmt.line}${table ? `, table ${table}` : ''}`;
+  if (isConnectionLost(err)) {
+    return new StageError('import', `lost the connection to the server while loading ${where}: the server stopped or was killed`, {
+      hint: "check the server's error log; re-run the same command to resume (completed tables are kept)",
+      cause: err,
+    });
+  }
+  if (err instanceof DumpError || err instanceof StageError) return err;
+  const msg = (err as Error).message ?? String(err);
+  const opts: { hint: string; cause: unknown; excerpt: string; table?: string } = {
+    hint: 'fix the statement in the dump (or re-create the dump), then re-run: completed tables are kept',
+    cause: err,
+    excerpt: excerpt(stmt.sql),
+  };
+  if (table !== undefined) opts.table = table;
+  return new DumpError(`the server rejected a statement: ${msg}`, loc, opts);
+}
+
+/** One server connection that follows the session log. */
+class Session {
+  applied = 0;
+  constructor(
+    readonly conn: Connection,
+    private readonly log: string[],
+    /** Settings the loader needs whatever the dump says (run after each replay). */
+    private readonly own: string | undefined,
+  ) {}
+
+  async syncTo(seq: number): Promise<void> {
+    if (this.applied >= seq) return;
+    while (this.applied < seq) {
+      const sql = this.log[this.applied]!;
+      this.applied++;
+      await this.conn.query(sql);
+    }
+    if (this.own) await this.conn.query(this.own);
+  }
+}
+
+async function openSession(a: ServerAddress, log: string[], own: string | undefined): Promise<Session> {
+  const conn = await mysql.createConnection(loaderConnectionOptions(a));
+  try {
+    // Not permitted without SUPER/BINLOG ADMIN on some servers; the scratch server has no binlog anyway.
+    await conn.query('SET SESSION sql_log_bin = 0');
+  } catch {
+    /* not permitted: harmless on a server without a binlog */
+  }
+  if (own) await conn.query(own);
+  return new Session(conn, log, own);
+}
+
+const WORKER_SETTINGS = 'SET unique_checks = 0, foreign_key_checks = 0, autocommit = 0';
+const DDL_SETTINGS = 'SET foreign_key_checks = 0, autocommit = 1';
+
+class Worker {
+  readonly queue: Task[] = [];
+  queuedBytes = 0;
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private uncommittedBytes = 0;
+  private uncommitted: TableState[] = [];
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly session: Session,
+    private readonly loader: Loader,
+  ) {}
+
+  get conn(): Connection {
+    return this.session.conn;
+  }
+
+  hasRoom(): boolean {
+    return this.queue.length < QUEUE_STATEMENTS && this.queuedBytes < QUEUE_BYTES;
+  }
+
+  push(t: Task): void {
+    this.queue.push(t);
+    if (t.kind === 'insert') this.queuedBytes += t.stmt.sql.length;
+    this.wake?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      this.loader.throwIfFailed();
+      const t = this.queue.shift();
+      if (t === undefined) {
+        // Idle: commit now, so that a table whose last INSERT this was can be completed.
+        await this.commit();
+        if (this.closed) return;
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = undefined;
+        continue;
+      }
+      if (t.kind === 'insert') {
+        this.queuedBytes -= t.stmt.sql.length;
+        this.loader.roomAvailable();
+        await this.session.syncTo(t.seq);
+        let res: ResultSetHeader;
+        try {
+          [res] = (await this.conn.query(t.stmt.sql.toString('latin1'))) as [ResultSetHeader, unknown];
+        } catch (err) {
+          throw statementError(err, this.loader.file, t.stmt, t.table.name);
+        }
+        t.table.rows += res.affectedRows ?? 0;
+        t.table.bytes += t.stmt.sql.length;
+        this.loader.hooks.onRows(res.affectedRows ?? 0);
+        this.uncommitted.push(t.table);
+        this.uncommittedBytes += t.stmt.sql.length;
+        if (this.uncommittedBytes >= COMMIT_BYTES) await this.commit();
+      } else {
+        await this.commit();
+        await this.session.syncTo(t.seq);
+        await this.loader.addKeys(this.conn, t.table);
+      }
+    }
+  }
+
+  private async commit(): Promise<void> {
+    if (this.uncommitted.length === 0) return;
+    await this.conn.query('COMMIT');
+    const tables = this.uncommitted;
+    this.uncommitted = [];
+    this.uncommittedBytes = 0;
+    for (const t of tables) {
+      t.pending--;
+      this.loader.maybeComplete(t);
+    }
+  }
+}
+
+/** What {@link Loader.run} returns. */
+export interface LoaderResult {
+  tables: TableState[];
+  rewrites: string[];
+}
+
+export class Loader {
+  readonly file: string;
+  readonly hooks: LoaderHooks;
+  private readonly log: string[] = [];
+  private readonly tables = new Map<string, TableState>();
+  private readonly workers: Worker[] = [];
+  private ddl!: Session;
+  /** Triggers, routines, events: run at the end, each at its place in the session log. */
+  private readonly deferred: Array<{ seq: number; sql: string; stmt: Located; table: string | undefined }> = [];
+  private current: TableState | undefined;
+  private failure: Error | undefined;
+  private roomWaiter: (() => void) | undefined;
+  private readonly rewrites: string[] = [];
+  private database: string | undefined;
+  /** Background work (deferred keys, ledger writes) whose failure must fail the run. */
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly opts: LoaderOptions) {
+    this.file = opts.file;
+    this.hooks = opts.hooks;
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+    if (this.opts.signal?.aborted) throw abortError(this.opts.signal);
+  }
+
+  private fail(err: unknown): void {
+    if (!this.failure) this.failure = err instanceof Error ? err : new Error(String(err));
+    this.roomWaiter?.();
+    for (const w of this.workers) w.close();
+  }
+
+  roomAvailable(): void {
+    const w = this.roomWaiter;
+    this.roomWaiter = undefined;
+    w?.();
+  }
+
+  async run(statements: AsyncIterable<Statement>): Promise<LoaderResult> {
+    const { address, threads } = this.opts;
+    const sessions: Session[] = [];
+    const onAbort = () => this.fail(abortError(this.opts.signal!));
+    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.ddl = await openSession(address, this.log, DDL_SETTINGS);
+      sessions.push(this.ddl);
+      for (let i = 0; i < threads; i++) {
+        const s = await openSession(address, this.log, WORKER_SETTINGS);
+        sessions.push(s);
+        const w = new Worker(s, this);
+        this.workers.push(w);
+        w.start();
+        w.done.catch((err: unknown) => this.fail(err));
+      }
+      for await (const stmt of statements) {
+        this.throwIfFailed();
+        await this.route(stmt);
+      }
+      this.throwIfFailed();
+      this.closeCurrent();
+      for (const w of this.workers) w.close();
+      await Promise.all(this.workers.map((w) => w.done));
+      await this.settleBackground();
+      this.throwIfFailed();
+      await this.addForeignKeys();
+      await this.runDeferred();
+      return { tables: [...this.tables.values()], rewrites: this.rewrites };
+    } catch (err) {
+      this.fail(err);
+      await Promise.allSettled(this.workers.map((w) => w.done));
+      await Promise.allSettled([...this.background]);
+      throw this.failure ?? err;
+    } finally {
+      this.opts.signal?.removeEventListener('abort', onAbort);
+      await Promise.allSettled(sessions.map((s) => s.conn.end()));
+      // A connection stuck in a long statement would keep the process alive.
+      for (const s of sessions) s.conn.destroy();
+    }
+  }
+
+  private async settleBackground(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  private track(p: Promise<void>): void {
+    const q = p.catch((err: unknown) => this.fail(err)).finally(() => this.background.delete(q));
+    this.background.add(q);
+  }
+
+  private async route(stmt: Statement): Promise<void> {
+    const k = classifyStatement(stmt.sql);
+    const end = stmt.offset + stmt.sql.length;
+    switch (k.kind) {
+      case 'comment-only':
+        return;
+      case 'set':
+        this.log.push(stmt.sql.toString('latin1'));
+        return;
+      case 'lock':
+      case 'unlock':
+        if (k.kind === 'unlock') this.closeCurrent();
+        return;
+      case 'insert': {
+        const t = this.tableFor(k.table, k.database, stmt);
+        if (t.skipped && stmt.offset < t.endOffset) return;
+        if (this.current !== t) {
+          this.closeCurrent();
+          this.current = t;
+        }
+        if (t.finished || t.skipped || t.closed) await this.reopen(t);
+        t.endOffset = end;
+        t.pending++;
+        await this.dispatch({ kind: 'insert', table: t, seq: this.log.length, stmt });
+        return;
+      }
+      case 'create-table': {
+        this.closeCurrent();
+        this.checkDatabase(k.database, stmt);
+        const name = k.table;
+        if (name === undefined) return this.runInOrder(stmt, undefined);
+        await this.createTable(name, stmt, end);
+        return;
+      }
+      case 'drop-table': {
+        this.closeCurrent();
+        const t = k.table === undefined ? undefined : this.tables.get(k.table);
+        const done = k.table !== undefined && this.hooks.completed.has(k.table) && !this.tables.has(k.table);
+        if (done || t?.skipped) return; // dropping a table completed by an earlier run would undo it
+        if (t) await this.whenIdle(t);
+        await this.execDdl(stmt, k.table);
+        return;
+      }
+      case 'alter-table': {
+        if (/^\s*(\/\*!\d*\s*)?ALTER\s+TABLE\s+\S+\s+(DISABLE|ENABLE)\s+KEYS\b/i.test(stmt.sql.subarray(0, 400).toString('latin1'))) return;
+        this.closeCurrent();
+        return this.runInOrder(stmt, k.table);
+      }
+      case 'create-view':
+      case 'drop-view':
+        this.closeCurrent();
+        await this.execDdl(stmt, k.table);
+        return;
+      case 'create-trigger':
+      case 'create-routine':
+      case 'create-event': {
+        this.closeCurrent();
+        let sql = stmt.sql.toString('latin1');
+        if (this.opts.rewriteCreate) sql = this.rewrite(sql);
+        const pre = k.kind === 'create-trigger' && k.name !== undefined ? `DROP TRIGGER IF EXISTS ${qid(k.name)}` : undefined;
+        if (pre) this.deferred.push({ seq: this.log.length, sql: pre, stmt, table: k.table });
+        this.deferred.push({ seq: this.log.length, sql, stmt, table: k.table });
+        return;
+      }
+      case 'use':
+      case 'create-database':
+        this.checkDatabase(k.database, stmt);
+        return;
+      case 'other': {
+        const head = stmt.sql.subarray(0, 64).toString('latin1');
+        if (/^\s*(COMMIT|START\s+TRANSACTION|BEGIN)\s*$/i.test(head)) return;
+        this.closeCurrent();
+        return this.runInOrder(stmt, undefined);
+      }
+    }
+  }
+
+  /** One dump, one database: the import goes into the scratch database, whatever the dump names. */
+  private checkDatabase(db: string | undefined, stmt: Statement): void {
+    if (db === undefined) return;
+    if (this.database === undefined) {
+      this.database = db;
+      this.hooks.onNote(`the dump names database ${db}; it is loaded into the scratch database`);
+      return;
+    }
+    if (this.database !== db) {
+      throw new DumpError(
+        `the dump holds more than one database (${this.database}, then ${db}); drydock imports one database`,
+        { file: this.file, offset: stmt.offset, line: stmt.line },
+        { hint: 'dump the one database to migrate (mysqldump db, without --databases/--all-databases)', excerpt: excerpt(stmt.sql) },
+      );
+    }
+  }
+
+  private tableFor(name: string | undefined, db: string | undefined, stmt: Statement): TableState {
+    const t = name === undefined ? undefined : this.tables.get(name);
+    if (t) return t;
+    this.checkDatabase(db, stmt);
+    const opts: { hint: string; excerpt: string; table?: string } = {
+      hint: 'the dump is incomplete or out of order: re-create it with mysqldump (with its CREATE TABLE statements)',
+      excerpt: excerpt(stmt.sql),
+    };
+    if (name !== undefined) opts.table = name;
+    throw new DumpError(
+      name === undefined ? 'an INSERT names no table drydock can read' : `INSERT into table ${name}, which the dump never creates`,
+      { file: this.file, offset: stmt.offset, line: stmt.line },
+      opts,
+    );
+  }
+
+  private rewrite(sql: string): string {
+    const r = this.opts.rewriteCreate!(sql);
+    for (const x of r.rewrites) if (!this.rewrites.includes(x)) this.rewrites.push(x);
+    return r.sql;
+  }
+
+  private async createTable(name: string, stmt: Statement, end: number): Promise<void> {
+    let sql = stmt.sql.toString('latin1');
+    if (this.opts.rewriteCreate) sql = this.rewrite(sql);
+    const split = splitCreateTable(sql);
+    const prev = this.hooks.completed.get(name);
+    const existing = this.tables.get(name);
+    if (existing && !existing.skipped) {
+      // Created again later in the dump (e.g. a view's stand-in): wait for its work, then proceed.
+      await this.whenIdle(existing);
+    }
+    const t: TableState = {
+      name,
+      skipped: prev !== undefined,
+      endOffset: prev?.endOffset ?? end,
+      rows: prev?.rows ?? 0,
+      bytes: prev?.bytes ?? 0,
+      startedAt: Date.now(),
+      finishedAt: undefined,
+      pending: 0,
+      closed: false,
+      keys: split.keys,
+      foreignKeys: split.foreignKeys,
+      finished: prev !== undefined,
+      createAt: { offset: stmt.offset, line: stmt.line },
+      idle: [],
+    };
+    this.tables.set(name, t);
+    if (t.skipped) {
+      this.hooks.onTable({ type: 'table-skipped', table: t });
+      return;
+    }
+    await this.hooks.tableStarted(t);
+    await this.ddl.syncTo(this.log.length);
+    try {
+      // A partly loaded table from an interrupted run: start it again from nothing.
+      await this.ddl.conn.query(`DROP TABLE IF EXISTS ${qid(name)}`);
+      await this.ddl.conn.query(split.create);
+    } catch (err) {
+      throw statementError(err, this.file, stmt, name);
+    }
+    this.current = t;
+  }
+
+  private async reopen(t: TableState): Promise<void> {
+    if (t.finished || t.skipped) {
+      t.finished = false;
+      t.skipped = false;
+      await this.hooks.tableReopened(t);
+    }
+    t.closed = false;
+  }
+
+  private closeCurrent(): void {
+    const t = this.current;
+    this.current = undefined;
+    if (!t || t.closed) return;
+    t.closed = true;
+    this.maybeComplete(t);
+  }
+
+  /** Called whenever a table's pending count drops or it is closed. */
+  maybeComplete(t: TableState): void {
+    if (!t.closed || t.pending > 0 || t.finished || t.skipped) {
+      if (t.pending === 0) this.notifyIdle(t);
+      return;
+    }
+    t.finished = true;
+    t.pending++; // the key build is work on the table too
+    const keys = t.keys;
+    t.keys = [];
+    if (keys.length === 0) {
+      t.pending--;
+      this.track(this.finishTable(t));
+      return;
+    }
+    t.keys = keys;
+    const w = this.leastLoaded();
+    w.push({ kind: 'keys', table: t, seq: this.log.length });
+  }
+
+  /** Run by a worker: the table's rows are all committed. */
+  async addKeys(conn: Connection, t: TableState): Promise<void> {
+    const sql = addClausesSql(qid(t.name), t.keys);
+    t.keys = [];
+    if (sql) {
+      // Restated: the dump's trailer may have switched it back on, and the ALTER must not check rows against other tables.
+      await conn.query('SET foreign_key_checks = 0');
+      try {
+        await conn.query(sql);
+      } catch (err) {
+        const at = t.createAt ?? { offset: 0, line: 0 };
+        throw statementError(err, this.file, { ...at, sql: Buffer.from(sql, 'latin1') }, t.name);
+      }
+    }
+    t.pending--;
+    await this.finishTable(t);
+  }
+
+  private async finishTable(t: TableState): Promise<void> {
+    t.finishedAt = Date.now();
+    await this.hooks.tableDone(t);
+    this.hooks.onTable({ type: 'table-done', table: t });
+    this.notifyIdle(t);
+  }
+
+  private notifyIdle(t: TableState): void {
+    if (t.pending > 0) return;
+    const waiters = t.idle;
+    t.idle = [];
+    for (const w of waiters) w();
+  }
+
+  private whenIdle(t: TableState): Promise<void> {
+    if (t.pending === 0) return Promise.resolve();
+    return new Promise((r) => t.idle.push(r));
+  }
+
+  private leastLoaded(): Worker {
+    let best = this.workers[0]!;
+    for (const w of this.workers) if (w.queuedBytes + w.queue.length < best.queuedBytes + best.queue.length) best = w;
+    return best;
+  }
+
+  private async dispatch(task: Task): Promise<void> {
+    for (;;) {
+      this.throwIfFailed();
+      let best: Worker | undefined;
+      for (const w of this.workers) {
+        if (!w.hasRoom()) continue;
+        if (!best || w.queuedBytes < best.queuedBytes) best = w;
+      }
+      if (best) {
+        best.push(task);
+        return;
+      }
+      await new Promise<void>((r) => (this.roomWaiter = r));
+    }
+  }
+
+  /** Waits until every worker has run and committed everything queued so far. */
+  private async barrier(): Promise<void> {
+    const busy = [...this.tables.values()].filter((t) => t.pending > 0);
+    await Promise.all(busy.map((t) => this.whenIdle(t)));
+    this.throwIfFailed();
+  }
+
+  private async runInOrder(stmt: Statement, table: string | undefined): Promise<void> {
+    await this.barrier();
+    await this.execDdl(stmt, table);
+  }
+
+  private async execDdl(stmt: Statement, table: string | undefined): Promise<void> {
+    await this.ddl.syncTo(this.log.length);
+    try {
+      await this.ddl.conn.query(stmt.sql.toString('latin1'));
+    } catch (err) {
+      throw statementError(err, this.file, stmt, table);
+    }
+  }
+
+  private async addForeignKeys(): Promise<void> {
+    const withFks = [...this.tables.values()].filter((t) => t.foreignKeys.length > 0);
+    if (withFks.length === 0) return;
+    // An earlier, interrupted run may have added some already.
+    const [rows] = (await this.ddl.conn.query(
+      "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'",
+    )) as [Array<{ TABLE_NAME: Buffer | string; CONSTRAINT_NAME: Buffer | string }>, unknown];
+    const have = new Set(rows.map((r) => `${String(r.TABLE_NAME)}\u0000${String(r.CONSTRAINT_NAME)}`));
+    await this.ddl.conn.query('SET foreign_key_checks = 0');
+    for (const t of withFks) {
+      const missing = t.foreignKeys.filter((fk) => fk.name === undefined || !have.has(`${t.name}\u0000${fk.name}`));
+      const sql = addClausesSql(qid(t.name), missing);
+      if (!sql) continue;
+      try {
+        await this.ddl.conn.query(sql);
+      } catch (err) {
+        const at = t.createAt ?? { offset: 0, line: 0 };
+        throw statementError(err, this.file, { ...at, sql: Buffer.from(sql, 'latin1') }, t.name);
+      }
+    }
+  }
+
+  private async runDeferred(): Promise<void> {
+    if (this.deferred.length === 0) return;
+    const s = await openSession(this.opts.address, this.log, undefined);
+    try {
+      for (const d of this.deferred) {
+        this.throwIfFailed();
+        await s.syncTo(d.seq);
+        try {
+          await s.conn.query(d.sql);
+        } catch (err) {
+          throw statementError(err, this.file, d.stmt, d.table);
+        }
+      }
+    } finally {
+      await s.conn.end().catch(() => s.conn.destroy());
+    }
+  }
+}
