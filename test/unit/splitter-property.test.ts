@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { DumpError } from '../../pipeline/errors.js';
+import { splitStatements, type Statement } from '../../pipeline/dump/splitter.js';
+import { chunkSizesArbitrary, dumpArbitrary } from '../helpers/sql-arbitraries.js';
+
+async function* chunked(input: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
+  let off = 0;
+  for (let k = 0; off < input.length; k++) {
+    const size = sizes[k % sizes.length]!;
+    yield input.subarray(off, off + size);
+    off += size;
+  }
+}
+
+async function split(input: Buffer, sizes: number[]): Promise<Statement[]> {
+  const out: Statement[] = [];
+  for await (const s of splitStatements(chunked(input, sizes), { file: 'prop.sql' })) out.push(s);
+  return out;
+}
+
+/** Comparable form: byte-exact sql as hex, so a failure shows which bytes differ. */
+function view(st: { sql: Buffer; offset: number; line: number; delimiter: string }[]): unknown[] {
+  return st.map((s) => ({ sql: s.sql.toString('latin1'), offset: s.offset, line: s.line, delimiter: s.delimiter }));
+}
+
+describe('splitStatements (property)', () => {
+  test('returns exactly the modelled statements, whatever the chunk boundaries', async () => {
+    await fc.assert(
+      fc.asyncProperty(dumpArbitrary(), chunkSizesArbitrary, async (model, sizes) => {
+        const got = await split(model.bytes, sizes);
+        assert.deepEqual(view(got), view(model.statements));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('a dump cut anywhere gives statements or a DumpError, never another failure', async () => {
+    await fc.assert(
+      fc.asyncProperty(dumpArbitrary({ maxStatements: 4 }), fc.double({ min: 0, max: 1, noNaN: true }), chunkSizesArbitrary, async (model, at, sizes) => {
+        const cut = model.bytes.subarray(0, Math.floor(model.bytes.length * at));
+        try {
+          const got = await split(cut, sizes);
+          for (const s of got) assert.ok(s.offset + s.sql.length <= cut.length);
+        } catch (err) {
+          if (!(err instanceof DumpError)) throw err;
+          assert.ok(err.location.offset <= cut.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
