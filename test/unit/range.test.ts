@@ -5,6 +5,7 @@ import {
   batchStatement,
   boundFromRow,
   countPlaceholders,
+  inlineParams,
   nextBoundQuery,
   rangePredicate,
   upToPredicate,
@@ -101,4 +102,11 @@ test('batch statement: {range} replaced, parameters spliced at the placeholder',
 test('placeholders inside strings, identifiers and comments are not counted', () => {
   assert.equal(countPlaceholders("SELECT ?, '?', \"?\", `a?`, 'it''s ?' -- ?\n, ? /* ? */ # ?\n"), 2);
   assert.equal(countPlaceholders("SELECT 'a\\'?' , ?"), 1);
+});
+
+test('parameters are inlined only where a ? is a placeholder', () => {
+  const esc = (v: unknown) => (typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v));
+  assert.equal(inlineParams("UPDATE t SET note = 'why?' WHERE id > ? AND name <= ?", [5, "o'b"], esc), "UPDATE t SET note = 'why?' WHERE id > 5 AND name <= 'o''b'");
+  assert.throws(() => inlineParams('SELECT ?', [], esc), /more \? placeholders/);
+  assert.throws(() => inlineParams('SELECT 1', [1], esc), /0 \? placeholder/);
 });

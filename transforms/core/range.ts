@@ -186,3 +186,31 @@ export function batchStatement(step: BatchedStep, range: KeyRange): SqlFragment 
     params: [...own.slice(0, n), ...pred.params, ...own.slice(n)],
   };
 }
+
+/**
+ * Replaces each `?` outside strings, quoted identifiers and comments by `escape(param)`.
+ * mysql2's own formatting replaces every `?`, including one inside a string literal of a
+ * migration's SQL (`SET note = 'why?'`); this one does not.
+ */
+export function inlineParams(sql: string, params: readonly unknown[], escape: (v: unknown) => string): string {
+  let out = '';
+  let from = 0;
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"' || c === '`') i = skipQuoted(sql, i);
+    else if ((c === '-' && sql[i + 1] === '-' && (i + 2 >= sql.length || /\s/.test(sql[i + 2]!))) || c === '#') {
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? sql.length : nl;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (c === '?') {
+      if (n >= params.length) throw new Error(`the statement has more ? placeholders than the ${params.length} parameter(s) given`);
+      out += sql.slice(from, i) + escape(params[n++]);
+      from = i + 1;
+    }
+  }
+  if (n !== params.length) throw new Error(`the statement has ${n} ? placeholder(s) but ${params.length} parameter(s) were given`);
+  return out + sql.slice(from);
+}
