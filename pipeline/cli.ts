@@ -128,8 +128,8 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 migrate --engine-url mysql://root@127.0.0.1/pw --to 2.1', 'Patchwork 1.0 → 2.1')
           .example('$0 migrate --engine-url mysql://root@127.0.0.1/pw --drop-project lkml', 'purge one project safely'),
       handle(async (a, reporter, signal) => {
-        const server = await externalEngine.start({ dir: '.', database: '', url: a.engineUrl! });
         const opts = migrateFlags(a);
+        const server = await externalEngine.start({ dir: '.', database: '', url: a.engineUrl! });
         if (a.dryRun) {
           const text = await planStandalone({ server, ...opts, json });
           process.stdout.write(text + '\n');
@@ -144,8 +144,9 @@ async function main(argv: string[]): Promise<number> {
       'print the migration plan (steps, estimated rows, batches, largest transaction, merged DDL) without running it',
       (y) => migrateOpts(y).example('$0 plan --engine-url mysql://root@127.0.0.1/pw --drop-project lkml', ''),
       handle(async (a) => {
+        const opts = migrateFlags(a);
         const server = await externalEngine.start({ dir: '.', database: '', url: a.engineUrl! });
-        const text = await planStandalone({ server, ...migrateFlags(a), json });
+        const text = await planStandalone({ server, ...opts, json });
         process.stdout.write(text + '\n');
       }),
     )

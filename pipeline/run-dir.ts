@@ -72,6 +72,8 @@ export class RunDir {
       rmSync(dir, { recursive: true, force: true });
     }
     mkdirSync(dir, { recursive: true });
+    // A live owner is the more useful answer than any mismatch of its state.
+    RunDir.assertUnlocked(join(dir, 'lock'));
     const statePath = join(dir, 'state.json');
     let state: RunState = { runId, inputs: opts.inputs, stages: {}, ...(identity ? { dumpIdentity: identity } : {}) };
     if (existsSync(statePath)) {

@@ -4,7 +4,7 @@
  * run again. The server is stopped in `finally`, whatever happened, unless --keep-server.
  */
 import { resolve } from 'node:path';
-import { PipelineError, StageError, VerificationError } from './errors.js';
+import { StageError, VerificationError } from './errors.js';
 import { RunDir } from './run-dir.js';
 import type { StageRecord } from './run-dir.js';
 import { engineFor } from './engine/index.js';
@@ -118,10 +118,10 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
       reporter.event({ type: 'stage-done', stage: name, message: `${rec.status} in ${rec.seconds?.toFixed(1)} s` });
     } catch (err) {
       const interrupted = (err as Error).name === 'AbortError' || signal.aborted;
-      const failed = server?.exited();
+      const failed = server ? serverDeath(server) : undefined;
       const wrapped =
-        failed && !(err instanceof PipelineError)
-          ? new StageError(name as 'import', `the server died during ${name} (exit code ${failed.code}, signal ${failed.signal}); see ${server?.errorLog}`, {
+        failed && name !== 'engine'
+          ? new StageError(name as 'import', `the server died during ${name} (${failed}); see ${server?.errorLog ?? 'its error log'}`, {
               hint: 'read the server error log (a full disk or memory are the usual causes); re-running the same command resumes',
               cause: err,
             })
@@ -236,6 +236,20 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
     writeFileSync(rd.reportPath, JSON.stringify(result, null, 2) + '\n');
     return result;
   }
+}
+
+/** Why the server is gone, or undefined while it runs. A dead pid is checked directly: its exit event may not have arrived yet. */
+function serverDeath(s: StartedServer): string | undefined {
+  const e = s.exited();
+  if (e) return `exit code ${e.code}, signal ${e.signal}`;
+  if (s.pid) {
+    try {
+      process.kill(s.pid, 0);
+    } catch {
+      return `process ${s.pid} is gone`;
+    }
+  }
+  return undefined;
 }
 
 /** Tables the plan did not touch must come out exactly as they went in (count and checksum). */

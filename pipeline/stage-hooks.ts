@@ -35,5 +35,9 @@ export async function planStandalone(_o: { server: StartedServer; json: boolean 
 export function defaultHooks(): StageHooks {
   return {
     importNative: async (o) => importStandalone({ ...o, importer: 'native' }),
+    migrate: async ({ config }) => {
+      if (config.pack === 'none') return { status: 'skipped', detail: { reason: '--pack none' }, touchedTables: [] };
+      return { status: 'skipped', detail: { reason: 'no migration runner in this build' }, touchedTables: [] };
+    },
   };
 }
