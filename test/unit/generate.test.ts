@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError, StageError } from '../../pipeline/errors.js';
 import {
   generatePatchwork,
+  generatePatchworkToFile,
   MAX_STATEMENT_BYTES,
   sqlString,
   type GenerateOptions,
@@ -242,6 +243,13 @@ describe('generatePatchwork (1.0)', () => {
       [2, 'Reviewed-by', '^Reviewed-by:', 'R'],
       [3, 'Tested-by', '^Tested-by:', 'T'],
     ]);
+  });
+
+  test('a file that cannot be written fails with StageError, not a crash or a hang', async () => {
+    await assert.rejects(
+      generatePatchworkToFile({ patches: 50, version: '1.0' }, '/nonexistent-dir/x.sql'),
+      (err: unknown) => err instanceof StageError && /nonexistent-dir/.test(err.message),
+    );
   });
 
   test('rejects unsupported versions and bad counts with ConfigError', async () => {

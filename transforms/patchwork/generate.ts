@@ -20,7 +20,7 @@
  *   msgid, submitter, date, diff) also filed under lkml or a second list, which is legal because
  *   uniqueness is (msgid, project). Dates 2009-01 .. 2017-06, increasing with id plus jitter.
  *   State by kernel.org-like weights (New 30%, Accepted 25%, …), `nullStatePatches` of them NULL.
- *   archived ~55%; delegate set on ~7% (a maintainer of that project); commit_ref on ~35% of
+ *   archived ~50%; delegate set on ~7% (a maintainer of that project); commit_ref on ~35% of
  *   Accepted; ~1.2% pull requests (pull_url set; 60% of them with no diff, so content and hash
  *   are NULL); diff size log-normal (median ~2.2 KB, a few hundred KB at most); hash is
  *   Patchwork's own hash_patch() of the diff. ~1% of subjects carry an emoji.
@@ -40,13 +40,14 @@
  * Whatever N, the first patches include one of each edge case (a cross-post, a pull request
  * without diff, a patch without and one with an empty own comment, an emoji subject, a change
  * notification) and person 2 has no name, so even a tiny dump holds every trap.
- * Size: ~8-9 KB per patch on average, all rows included.
+ * Size: ~8.8 KB per patch on average, all rows included. Measured: 200,000 patches -> 1.76 GB in
+ * ~33 s (~54 MB/s, one core), peak RSS < 200 MB whatever N.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { ConfigError } from '../../pipeline/errors.js';
+import { ConfigError, PipelineError, StageError } from '../../pipeline/errors.js';
 import { hashString, Rng, rngFor, WeightedPicker } from './random.js';
 
 export const SUPPORTED_VERSIONS = ['1.0'] as const;
@@ -249,7 +250,20 @@ class DumpWriter {
   private tableRows = 0;
   readonly rows: Record<string, number> = {};
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  /** Set when `out` emits 'error' while we are not waiting on it; checked before each write. */
+  private failure: unknown;
+  private readonly onError = (err: unknown): void => {
+    this.failure ??= err;
+  };
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    // Without a listener an 'error' would crash the process, and a destroyed stream never drains.
+    out.on('error', this.onError);
+  }
+
+  close(): void {
+    this.out.removeListener('error', this.onError);
+  }
 
   /** Queues text; flushes to the stream in pieces of ~1 MB. */
   async text(s: string): Promise<void> {
@@ -263,6 +277,7 @@ class DumpWriter {
     const chunk = this.parts.join('');
     this.parts = [];
     this.partsBytes = 0;
+    if (this.failure !== undefined) throw this.failure;
     const buf = Buffer.from(chunk, 'utf8');
     this.bytes += buf.length;
     this.writes++;
@@ -1244,14 +1259,18 @@ export async function generatePatchwork(opts: GenerateOptions, out: NodeJS.Writa
   if (missing.length) throw new Error(`generator has no rows for tables of schema/patchwork-1.0.sql: ${missing.join(', ')}`);
   const model = new Model(o);
   const w = new DumpWriter(out);
-  await w.text(schema.header);
-  for (const t of schema.tables) {
-    await w.beginTable(t.name, t.ddl);
-    await (TABLES[t.name] as TableFn)(model, w);
-    await w.endTable();
+  try {
+    await w.text(schema.header);
+    for (const t of schema.tables) {
+      await w.beginTable(t.name, t.ddl);
+      await (TABLES[t.name] as TableFn)(model, w);
+      await w.endTable();
+    }
+    await w.text(schema.footer);
+    await w.flush();
+  } finally {
+    w.close();
   }
-  await w.text(schema.footer);
-  await w.flush();
   return { rows: w.rows, bytes: w.bytes };
 }
 
@@ -1266,6 +1285,10 @@ export async function generatePatchworkToFile(opts: GenerateOptions, path: strin
     return summary;
   } catch (err) {
     file.destroy();
-    throw err;
+    if (err instanceof PipelineError) throw err;
+    throw new StageError('generate', `cannot write the generated dump to ${path}: ${(err as Error).message}`, {
+      hint: 'check that the --out directory exists, is writable and has room',
+      cause: err,
+    });
   }
 }
