@@ -9,6 +9,14 @@ function fmtInt(n: number | undefined): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** `m#2+m#3+m#4` is shown as `m#2+3+4`: merged ids share their migration prefix. */
+export function displayId(id: string): string {
+  const parts = id.split('+');
+  const prefix = /^(.*#)/.exec(parts[0] ?? '')?.[1];
+  if (parts.length < 2 || !prefix || !parts.every((p) => p.startsWith(prefix))) return id;
+  return parts[0] + '+' + parts.slice(1).map((p) => p.slice(prefix.length)).join('+');
+}
+
 function kindOf(s: PlannedStep): string {
   const step = s.step;
   if (step.kind === 'batched') return step.op;
@@ -34,7 +42,7 @@ export function renderPlanText(plan: Plan): string {
   const head = ['#', 'step', 'kind', 'table', 'est. rows', 'batches', 'largest txn'];
   const rows = plan.steps.map((s) => [
     String(s.index),
-    s.step.id,
+    displayId(s.step.id),
     kindOf(s),
     tableOf(s),
     rowsOf(s),
