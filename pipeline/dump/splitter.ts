@@ -119,6 +119,12 @@ class Splitter {
   private atLineStart = true;
   /** Inside `/*! ... *\/`; tracked only to report a dump that ends inside one. */
   private inExec = false;
+  /**
+   * The line of the last '/*!' seen outside strings, until a '*\/' clears it; 0 if none. The mysql
+   * client keeps this flag per line: while it is set, a '*\/' inside a comment does not end the
+   * comment (so `/* a /*! b *\/ c *\/` is one comment to the client, though not to the server).
+   */
+  private ssLine = 0;
   /** Bytes to skip at the start of the next chunk: the byte after a backslash that ended the last one. */
   private skip = 0;
 
@@ -321,11 +327,15 @@ class Splitter {
             i += 2;
           } else if (k === 2) {
             this.inExec = true;
+            if (b[i + 2] === 0x21) this.ssLine = this.lineAt(buf, i);
             i += b[i + 2] === 0x21 ? 3 : 4;
           } else i++;
         } else if (c === 0x2a /* * */) {
           // Only the '*': the '/' may begin a delimiter such as '//', which the client checks first.
-          if (b[i + 1] === 0x2f) this.inExec = false;
+          if (b[i + 1] === 0x2f) {
+            this.inExec = false;
+            this.ssLine = 0;
+          }
           else if (i + 1 >= n && !eof && this.inExec) {
             tail = i;
             break;
@@ -357,19 +367,32 @@ class Splitter {
         state = NORMAL;
         i = j + 1;
       } else if (state === BLOCK_COMMENT) {
-        const j = b.indexOf(0x2a, i);
-        if (j === -1) {
+        let j = i;
+        while (j < n && b[j] !== 0x2a && b[j] !== 0x2f) j++;
+        if (j >= n) {
           i = n;
           break;
         }
-        if (j + 1 >= n) {
+        const c = b[j]!;
+        const need = c === 0x2f && b[j + 1] === 0x2a ? 2 : 1;
+        if (j + need >= n) {
           if (!eof) tail = j;
           i = n;
           break;
         }
-        if (b[j + 1] === 0x2f) {
-          state = NORMAL;
+        if (c === 0x2a && b[j + 1] === 0x2f) {
+          if (this.ssLine !== 0 && this.lineAt(buf, j) === this.ssLine) {
+            // The client's quirk: after '/*!' on this line, a '*/' closes that instead.
+            this.ssLine = 0;
+          } else state = NORMAL;
           i = j + 2;
+        } else if (need === 2) {
+          // The client re-reads '/*' inside a comment as a comment start, so in '/*/' the '*'
+          // cannot close it; '/*!' it reads byte by byte.
+          if (b[j + 2] === 0x21) {
+            this.ssLine = this.lineAt(buf, j);
+            i = j + 1;
+          } else i = j + 2;
         } else i = j + 1;
       } else {
         // LINE_COMMENT: the newline itself is left to NORMAL.

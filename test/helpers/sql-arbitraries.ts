@@ -105,9 +105,11 @@ function backticked(nul: boolean): fc.Arbitrary<Buffer> {
 
 function blockComment(nul: boolean): fc.Arbitrary<Buffer> {
   // A leading space keeps it from being an executable comment; '*' only before a space keeps '*/' out.
-  // '/*' gets a space too: '/*' then '/' would read '*/'.
-  const traps = TRAPS.map((t) => (t.startsWith('/*') ? `${t} ` : t));
-  const part = fc.oneof(fc.constantFrom(...traps, "'", '"', '`', '* ', '/').map(b), binaryRun([0x2a], nul));
+  // No '/' right before '*': inside a comment the client reads '/*' as a new comment start, so
+  // '/*/' does not close it (a quirk the splitter mirrors; unit-tested). No '/*!' either: after it
+  // the client does not end the comment at the next '*/' on the same line (likewise mirrored).
+  const traps = TRAPS.filter((t) => t !== '/*!').map((t) => (t === '/*' ? '/* ' : t.endsWith('/') ? `${t} ` : t));
+  const part = fc.oneof(fc.constantFrom(...traps, "'", '"', '`', '* ', '/ ').map(b), binaryRun([0x2a, 0x2f], nul));
   return fc.array(part, { maxLength: 5 }).map((parts) => Buffer.concat([b('/* '), ...parts, b('*/')]));
 }
 

@@ -130,6 +130,21 @@ describe('splitStatements', () => {
     ]);
   });
 
+  test("'/*!' inside a comment: the client's per-line quirk is mirrored", async () => {
+    // Each case checked with the MariaDB 10.11 client and the server's general log.
+    assert.deepEqual(await sqls('/* /*! b */ */\nSELECT 4;'), ['SELECT 4']);
+    assert.deepEqual(await sqls('/* /*! b\n */\nSELECT 5;'), ['SELECT 5']);
+    assert.deepEqual(await sqls('/* /*! b\n */ */\nSELECT 6;'), ['*/\nSELECT 6']);
+    assert.deepEqual(await sqls('/* /*M! b */\nSELECT 7;'), ['SELECT 7']);
+    assert.deepEqual(await sqls('/* /*! */ x */\nSELECT 9;'), ['SELECT 9']);
+    assert.deepEqual(await sqls('SELECT 8 /* /*! b */ ; */;'), ['SELECT 8 /* /*! b */ ; */']);
+    // '/*' inside a comment is read as a pair: in '/*/' the '*' does not close the comment.
+    assert.deepEqual(await sqls('/* a/*/ b */SELECT 1;\n/* c /*/\nSELECT 2;\n*/SELECT 3;\n'), ['SELECT 1', 'SELECT 3']);
+    // The client sends nothing here: the comment never ends.
+    const err = await splitError('/* /*! b */\nSELECT 3;');
+    assert.match(err.message, /inside a \/\* comment/);
+  });
+
   test('the MariaDB sandbox line is prefixed to the next statement, as the client does', async () => {
     const st = await split('/*M!999999\\- enable the sandbox mode */\n-- MariaDB dump\n/*!40101 SET x=1 */;\n');
     assert.equal(st.length, 1);
