@@ -132,7 +132,6 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
     }
   };
 
-  let importSummary: TableSummary[] | undefined;
   let touched: string[] = [];
   try {
     await stage(
@@ -166,21 +165,20 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
           await c.end();
         }
       }
+      let detail: Record<string, unknown>;
       if (config.importer === 'native' && hooks.importNative) {
-        const detail = await hooks.importNative({ server: srv, dump: config.dump, threads: config.threads, signal, reporter });
-        return { detail };
+        detail = await hooks.importNative({ server: srv, dump: config.dump, threads: config.threads, signal, reporter });
+      } else {
+        const r = await importWithClient({ address: srv.address, dump: config.dump, signal, onEvent: (e) => reporter.event({ ...e, stage: 'import' }) });
+        detail = { importer: 'client', bytes: r.bytes };
       }
-      const r = await importWithClient({ address: srv.address, dump: config.dump, signal, onEvent: (e) => reporter.event({ ...e, stage: 'import' }) });
-      return { detail: { importer: 'client', bytes: r.bytes } };
+      // What was imported, recorded with the stage: verification compares the result against it.
+      return { detail: { ...detail, tableSummaries: await summarizeTables(srv.address) } };
     });
-
-    importSummary = await summarizeTables(srv.address);
-    const prevImport = rd.stage('import');
-    if (prevImport && !prevImport.detail?.['tables']) {
-      prevImport.detail = { ...(prevImport.detail ?? {}), tables: importSummary };
-      rd.save();
+    const importedTables = rd.stage('import')?.detail?.['tableSummaries'] as TableSummary[] | undefined;
+    if (!importedTables) {
+      throw new StageError('verify', `the run directory ${rd.dir} has no record of the imported tables`, { hint: 'it was made by an older drydock; re-run with --fresh' });
     }
-    const importedTables = (rd.stage('import')?.detail?.['tables'] as TableSummary[] | undefined) ?? importSummary;
 
     await stage('migrate', async () => {
       if (!hooks.migrate) return { status: 'skipped', detail: { reason: 'no migration runner configured' } };

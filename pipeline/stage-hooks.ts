@@ -1,12 +1,20 @@
 /**
  * Wires the stage implementations into `run` and the stand-alone sub-commands, so both use the
- * same importer and migration runner.
+ * same importer, migration runner and checks.
  */
-import { StageError } from './errors.js';
+import { StageError, VerificationError } from './errors.js';
 import type { StartedServer } from './engine/engine.js';
 import type { Reporter } from './report/reporter.js';
 import type { StageHooks } from './run.js';
+import { connect } from './db/connection.js';
 import { importWithClient } from './stages/import-client.js';
+import { importDump } from './stages/import.js';
+import { planMigration, runMigration } from './stages/migrate.js';
+import type { MigrateOptions, MigrateResult, Plan } from './stages/migrate.js';
+import { renderPlanJson, renderPlanText } from './stages/plan-render.js';
+import { choosePack, recognitionContext } from './packs.js';
+import type { Detection, Pack, PlanOptions } from '../transforms/core/pack.js';
+import type { Step } from '../transforms/core/step.js';
 
 export interface MigrateFlags {
   batchRows: number;
@@ -20,24 +28,159 @@ export interface MigrateFlags {
 }
 
 export async function importStandalone(o: { server: StartedServer; dump: string; threads: number; importer: 'native' | 'client'; signal: AbortSignal; reporter: Reporter }): Promise<Record<string, unknown>> {
-  const r = await importWithClient({ address: o.server.address, dump: o.dump, signal: o.signal, onEvent: (e) => o.reporter.event({ ...e, stage: 'import' }) });
-  return { importer: 'client', bytes: r.bytes, seconds: r.seconds };
+  if (o.importer === 'client') {
+    const r = await importWithClient({ address: o.server.address, dump: o.dump, signal: o.signal, onEvent: (e) => o.reporter.event({ ...e, stage: 'import' }) });
+    return { importer: 'client', bytes: r.bytes, seconds: r.seconds };
+  }
+  const r = await importDump({ address: o.server.address, dump: o.dump, threads: o.threads, signal: o.signal, onEvent: (e) => o.reporter.event({ ...e, stage: 'import' }) });
+  return {
+    importer: 'native',
+    bytes: r.bytes,
+    seconds: r.seconds,
+    rewrites: r.rewrites,
+    tables: r.tables.length,
+    rows: r.tables.reduce((n, t) => n + t.rows, 0),
+    resumedTables: r.tables.filter((t) => t.skipped).length,
+  };
 }
 
-export async function migrateStandalone(_o: { server: StartedServer; signal: AbortSignal; reporter: Reporter } & MigrateFlags): Promise<Record<string, unknown>> {
-  throw new StageError('migrate', 'the migration runner is not part of this build yet', { hint: 'use drydock run without --to' });
+function planOptions(f: MigrateFlags): PlanOptions {
+  return {
+    batchRows: f.batchRows,
+    ...(f.to !== undefined ? { to: f.to } : {}),
+    ...(f.nullState !== undefined ? { nullState: f.nullState } : {}),
+    ...(f.dropProject !== undefined ? { dropProject: f.dropProject } : {}),
+  };
 }
 
-export async function planStandalone(_o: { server: StartedServer; json: boolean } & MigrateFlags): Promise<string> {
-  throw new StageError('migrate', 'the migration planner is not part of this build yet', { hint: 'use drydock run without --to' });
+/** The migrate options for a server and flags; undefined when there is nothing to migrate. */
+async function migrateOptions(server: StartedServer, f: MigrateFlags): Promise<{ opts: MigrateOptions; pack: Pack | undefined; detection?: Detection } | undefined> {
+  const base = { address: server.address, planOptions: planOptions(f), batchRows: f.batchRows, batchSeconds: f.batchSeconds, allowUnbatched: f.allowUnbatched };
+  if (f.sqlFile) return { opts: { ...base, sqlFile: f.sqlFile }, pack: undefined };
+  const conn = await connect(server.address);
+  try {
+    const ctx = await recognitionContext(conn, server.address.database, base.planOptions);
+    const pack = choosePack(ctx, f.pack);
+    if (!pack) return undefined;
+    return { opts: { ...base, pack }, pack, detection: await pack.detect(ctx) };
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function planStandalone(o: { server: StartedServer; json: boolean } & MigrateFlags): Promise<string> {
+  const m = await migrateOptions(o.server, o);
+  if (!m) return o.json ? JSON.stringify({ steps: [], reason: 'no transform pack recognises this database' }) : 'nothing to do: no transform pack recognises this database (use --pack or --sql)';
+  const plan = await planMigration(m.opts);
+  if (o.json) return renderPlanJson(plan);
+  return driftText(m.detection) + renderPlanText(plan);
+}
+
+/** Differences between the live schema and what the detected version should have: shown before anything runs. */
+function driftText(d: Detection | undefined): string {
+  if (!d) return '';
+  const head = `detected version: ${d.version}\n`;
+  return d.drift.length ? `${head}schema drift from the expected ${d.version} schema (${d.drift.length}):\n  ${d.drift.join('\n  ')}\n\n` : `${head}\n`;
+}
+
+/** Tables a plan may change: verification compares every other table with what was imported. */
+export function touchedTables(steps: Step[]): string[] {
+  const out = new Set<string>();
+  const scan = (sql: string) => {
+    for (const m of sql.matchAll(/\b(?:INTO|UPDATE|FROM|TABLE|JOIN|TO|EXISTS|ON)\s+`?([A-Za-z0-9_$]+)`?/gi)) out.add(m[1]!);
+  };
+  for (const s of steps) {
+    if (s.kind === 'ddl') {
+      out.add(s.table);
+      s.statements.forEach(scan);
+    } else if (s.kind === 'batched') {
+      out.add(s.target);
+      out.add(s.driving.table);
+      scan(s.sql);
+    } else s.statements.forEach(scan);
+  }
+  return [...out];
+}
+
+function reportEvent(reporter: Reporter) {
+  return (e: Parameters<NonNullable<MigrateOptions['onEvent']>>[0]) => {
+    const { event, ...rest } = e;
+    const message =
+      event === 'step-start'
+        ? `step ${e.index} ${e.stepId}: ${e.title}`
+        : event === 'step-done'
+          ? `step ${e.index} done: ${e.rows} rows in ${e.batches} transactions (largest ${e.largestTransaction}) in ${e.seconds.toFixed(1)} s`
+          : event === 'step-failed'
+            ? `step ${e.index} failed: ${e.message}`
+            : undefined;
+    reporter.event({ type: event === 'batch' ? 'migrate-progress' : `migrate-${event}`, stage: 'migrate', ...rest, ...(message ? { message } : {}) });
+  };
+}
+
+function summarise(r: MigrateResult, plan: Plan | undefined): Record<string, unknown> {
+  return {
+    status: r.status,
+    resumed: r.resumed,
+    steps: r.steps.length,
+    stepsDone: r.steps.filter((s) => s.status === 'done').length,
+    stepsSkipped: r.steps.filter((s) => s.status === 'skipped').length,
+    rows: r.steps.reduce((n, s) => n + s.rows, 0),
+    largestTransaction: Math.max(0, ...r.steps.map((s) => s.largestTransaction)),
+    seconds: r.seconds,
+    ...(plan ? { source: plan.source } : {}),
+    timings: r.steps.map((s) => ({ id: s.id, status: s.status, rows: s.rows, batches: s.batches, largestTransaction: s.largestTransaction, seconds: s.seconds })),
+  };
+}
+
+/** Runs the migration; a failed or interrupted run throws (its error names step, batch and range). */
+async function migrate(o: { server: StartedServer; signal: AbortSignal; reporter: Reporter } & MigrateFlags): Promise<{ status: 'done' | 'skipped'; detail: Record<string, unknown>; touchedTables: string[]; pack?: Pack }> {
+  const m = await migrateOptions(o.server, o);
+  if (!m) return { status: 'skipped', detail: { reason: 'no transform pack recognises this database' }, touchedTables: [] };
+  if (m.detection) {
+    o.reporter.event({ type: 'migrate-detected', stage: 'migrate', version: m.detection.version, drift: m.detection.drift, message: `detected ${m.opts.pack?.name} ${m.detection.version}${m.detection.drift.length ? `; schema drift: ${m.detection.drift.join('; ')}` : ''}` });
+  }
+  const plan = await planMigration(m.opts);
+  const r = await runMigration({ ...m.opts, signal: o.signal, onEvent: reportEvent(o.reporter) });
+  if (r.status === 'interrupted') throw Object.assign(new Error('migration interrupted between batches; re-run to resume'), { name: 'AbortError' });
+  if (r.status === 'failed') throw r.error ?? new StageError('migrate', 'the migration failed', { hint: 're-run to resume after the last committed batch' });
+  const problems = await checkResult(o.server, m.pack, o);
+  if (problems.length) {
+    throw new VerificationError('verify', `the migrated database does not hold what it must:\n  ${problems.join('\n  ')}`, { hint: 'do not use this result; keep the run directory and report it' });
+  }
+  return { status: 'done', detail: summarise(r, plan), touchedTables: touchedTables(plan.steps.map((s) => s.step)), ...(m.pack ? { pack: m.pack } : {}) };
+}
+
+/** The pack's own checks after a run: its invariants, and no drift from the target schema. */
+export async function checkResult(server: StartedServer, pack: Pack | undefined, f: MigrateFlags): Promise<string[]> {
+  if (!pack) return [];
+  const conn = await connect(server.address);
+  try {
+    const ctx = await recognitionContext(conn, server.address.database, planOptions(f));
+    const problems: string[] = [];
+    for (const inv of pack.invariants(ctx)) {
+      const rows = await ctx.query(inv.sql);
+      if (rows.length) problems.push(`${inv.title} (${inv.id}): ${rows.length} violating row(s), e.g. ${JSON.stringify(rows[0])}`);
+    }
+    const d = await pack.detect(ctx);
+    problems.push(...d.drift.map((x) => `schema drift after migration (version ${d.version}): ${x}`));
+    return problems;
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function migrateStandalone(o: { server: StartedServer; signal: AbortSignal; reporter: Reporter } & MigrateFlags): Promise<Record<string, unknown>> {
+  const r = await migrate(o);
+  return { status: r.status, ...r.detail };
 }
 
 export function defaultHooks(): StageHooks {
   return {
     importNative: async (o) => importStandalone({ ...o, importer: 'native' }),
-    migrate: async ({ config }) => {
-      if (config.pack === 'none') return { status: 'skipped', detail: { reason: '--pack none' }, touchedTables: [] };
-      return { status: 'skipped', detail: { reason: 'no migration runner in this build' }, touchedTables: [] };
+    migrate: async ({ server, config, signal, reporter }) => {
+      if (config.pack === 'none' && !config.sqlFile) return { status: 'skipped', detail: { reason: '--pack none' }, touchedTables: [] };
+      const r = await migrate({ server, signal, reporter, ...config });
+      return { status: r.status, detail: r.detail, touchedTables: r.touchedTables };
     },
   };
 }

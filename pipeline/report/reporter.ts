@@ -78,6 +78,11 @@ export function formatHuman(e: PipelineEvent): string {
     const total = typeof e['bytesTotal'] === 'number' ? ` of ${mb(e['bytesTotal'])} (${((100 * e['bytesRead']) / (e['bytesTotal'] || 1)).toFixed(1)}%)` : '';
     return `${stage}${mb(e['bytesRead'])}${total}`;
   }
+  const n = (k: string) => (typeof e[k] === 'number' ? (e[k] as number) : 0);
+  if (e.type === 'table-done') return `${stage}table ${String(e['table'])}: ${n('rows')} rows in ${n('seconds').toFixed(1)} s`;
+  if (e.type === 'table-skipped') return `${stage}table ${String(e['table'])}: already loaded (${n('rows')} rows), skipped`;
+  if (e.type === 'import-done') return `${stage}${n('tables')} tables, ${n('rows')} rows, ${mb(n('bytes'))} in ${n('seconds').toFixed(1)} s`;
+  if (e.type === 'migrate-plan') return `${stage}plan: ${n('steps')} steps from ${String(e['source'])}${e['stored'] ? ' (stored by an earlier run: resuming)' : ''}`;
   const { type, stage: _s, time: _t, ...rest } = e;
   return `${stage}${type} ${JSON.stringify(rest)}`;
 }
