@@ -241,6 +241,7 @@ class Importer {
   readonly counts = new Map<string, number>();
   private readonly batches = new Map<string, Batch>();
   private buffered = 0;
+  private inflight: Promise<void> | undefined;
   private inTransaction = 0;
   private readonly shapes = new Map<string, TableShape | undefined>();
   private readonly naturalCache = new Map<string, string | number>();
@@ -303,6 +304,8 @@ class Importer {
     }
     for (const [field, v] of Object.entries(fields as Record<string, unknown>)) {
       const target = mapField(table, field, v, (n) => this.shape(n));
+      // An empty many-to-many list needs no through table: nothing is lost without one.
+      if (!target && Array.isArray(v) && v.length === 0) continue;
       if (!target) {
         this.fail(
           at,
@@ -362,6 +365,7 @@ class Importer {
     const hit = this.naturalCache.get(cacheKey);
     if (hit !== undefined) return hit;
     await this.flushTable(table);
+    await this.drain();
     const [rows] = await this.conn.query(
       `SELECT ${qid(shape.primaryKey[0]!)} AS id FROM ${qid(table)} WHERE ${cols.map((c) => `${qid(c)} <=> ?`).join(' AND ')} LIMIT 2`,
       key.map((k, i) => toSqlValue(k, shape.columns.get(cols[i]!) ?? '')),
@@ -391,25 +395,41 @@ class Importer {
     if (this.buffered > this.maxBytes * 8) await this.flushAll();
   }
 
-  async flush(sig: string, b: Batch): Promise<void> {
+  /**
+   * Sends a batch without waiting for it: the next batch is parsed while the server inserts this
+   * one. At most one INSERT is in flight; its error surfaces at the next send, drain or commit.
+   */
+  async flush(_sig: string, b: Batch): Promise<void> {
     if (b.values.length === 0) return;
     const sql = b.head + b.values.join(',');
-    if (this.inTransaction === 0) await this.conn.query('START TRANSACTION');
-    try {
-      await this.conn.query(sql);
-    } catch (err) {
-      throw new StageError('import', `inserting ${b.values.length} rows into ${b.table} from ${this.opts.file} failed: ${(err as Error).message}`, {
-        cause: err,
-        hint: 'the fixture does not fit the schema (duplicate key, wrong type or a value too long): check that the schema is the one the fixture was dumped from',
-      });
-    }
-    this.counts.set(b.table, (this.counts.get(b.table) ?? 0) + b.values.length);
-    this.inTransaction += sql.length;
+    const rows = b.values.length;
+    const table = b.table;
     this.buffered -= b.bytes;
     b.values = [];
     b.bytes = 0;
-    this.batches.delete(sig);
+    await this.drain();
+    if (this.inTransaction === 0) await this.conn.query('START TRANSACTION');
+    this.inTransaction += sql.length;
+    const p = this.conn.query(sql).then(
+      () => {
+        this.counts.set(table, (this.counts.get(table) ?? 0) + rows);
+      },
+      (err: unknown) => {
+        throw new StageError('import', `inserting ${rows} rows into ${table} from ${this.opts.file} failed: ${(err as Error).message}`, {
+          cause: err,
+          hint: 'the fixture does not fit the schema (duplicate key, wrong type or a value too long): check that the schema is the one the fixture was dumped from',
+        });
+      },
+    );
+    p.catch(() => undefined); // awaited later by drain(); this only keeps Node from calling it unhandled meanwhile
+    this.inflight = p;
     if (this.inTransaction >= COMMIT_BYTES) await this.commit();
+  }
+
+  async drain(): Promise<void> {
+    const p = this.inflight;
+    this.inflight = undefined;
+    await p;
   }
 
   async flushTable(table: string): Promise<void> {
@@ -421,6 +441,7 @@ class Importer {
   }
 
   async commit(): Promise<void> {
+    await this.drain();
     if (this.inTransaction > 0) await this.conn.query('COMMIT');
     this.inTransaction = 0;
   }
