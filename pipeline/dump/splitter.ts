@@ -269,9 +269,29 @@ class Splitter {
         }
 
         const special = this.special;
-        while (i < n && special[b[i]!] === 0) i++;
-        if (i >= n) break;
-        const c = b[i]!;
+        const d0 = this.delim[0];
+        let c = 0;
+        // The hot path of a data dump: values and the strings between them, scanned here without
+        // going round the state machine (unless a quote is the delimiter's first byte).
+        for (;;) {
+          while (i < n && special[b[i]!] === 0) i++;
+          if (i >= n) break scan;
+          c = b[i]!;
+          if ((c !== 0x27 && c !== 0x22) || c === d0) break;
+          let j = i + 1;
+          while (j < n) {
+            const x = b[j]!;
+            if (x === c) break;
+            j += x === BACKSLASH ? 2 : 1;
+          }
+          if (j >= n) {
+            state = c === 0x27 ? SINGLE : DOUBLE;
+            if (j > n) this.skip = j - n;
+            i = n;
+            break scan;
+          }
+          i = j + 1;
+        }
         // The client's order: backslash, then the delimiter, then comments, then quotes.
         if (c === BACKSLASH) {
           i += 2;
