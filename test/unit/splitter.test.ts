@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { ConfigError } from '../../pipeline/errors.js';
+import { openSqlSource } from '../../pipeline/dump/sql-source.js';
 import { DumpError } from '../../pipeline/errors.js';
 import { splitStatements, type Statement } from '../../pipeline/dump/splitter.js';
 
@@ -290,5 +296,85 @@ describe('splitStatements', () => {
     assert.ok(trigger[0]!.sql.toString().endsWith("set NEW.name = CONCAT(NEW.name, ';');\nend \n*/"));
     assert.equal(st.at(-1)!.sql.toString(), '/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */');
     await assertChunkInvariant(text, 11);
+  });
+});
+
+describe('openSqlSource', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drydock-sql-source-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const text = Buffer.from("SELECT 1;\nINSERT INTO t VALUES ('x;y');\n".repeat(2000));
+
+  async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+    const got: Buffer[] = [];
+    for await (const c of chunks) got.push(c);
+    return Buffer.concat(got);
+  }
+
+  test('a plain file: its bytes, its size, bytes read for progress', async () => {
+    const file = join(dir, 'plain.sql');
+    writeFileSync(file, text);
+    const src = await openSqlSource(file, { chunkBytes: 4096 });
+    assert.equal(src.compressed, false);
+    assert.equal(src.sizeBytes, text.length);
+    assert.ok((await readAll(src.chunks)).equals(text));
+    assert.equal(src.bytesRead(), text.length);
+  });
+
+  test('gzip is recognised by its magic bytes, whatever the name; progress counts compressed bytes', async () => {
+    const gz = gzipSync(text);
+    const file = join(dir, 'misnamed.sql');
+    writeFileSync(file, gz);
+    const src = await openSqlSource(file, { chunkBytes: 1024 });
+    assert.equal(src.compressed, true);
+    assert.equal(src.sizeBytes, gz.length);
+    const statements: string[] = [];
+    for await (const s of splitStatements(src.chunks, { file })) statements.push(s.sql.toString());
+    assert.equal(statements.length, 4000);
+    assert.equal(statements[1], "INSERT INTO t VALUES ('x;y')");
+    assert.equal(src.bytesRead(), gz.length);
+  });
+
+  test('concatenated gzip members (pigz, cat a.gz b.gz) are read whole', async () => {
+    const file = join(dir, 'multi.sql.gz');
+    writeFileSync(file, Buffer.concat([gzipSync('SELECT 1;\n'), gzipSync('SELECT 2;\n')]));
+    const src = await openSqlSource(file);
+    assert.equal((await readAll(src.chunks)).toString(), 'SELECT 1;\nSELECT 2;\n');
+  });
+
+  test('- reads standard input (size unknown), gzip or not', async () => {
+    const plain = await openSqlSource('-', { stdin: Readable.from([text.subarray(0, 1), text.subarray(1)]) });
+    assert.equal(plain.sizeBytes, undefined);
+    assert.ok((await readAll(plain.chunks)).equals(text));
+    const gz = gzipSync(text);
+    // The magic bytes split across the first two chunks.
+    const zipped = await openSqlSource('-', { stdin: Readable.from([gz.subarray(0, 1), gz.subarray(1)]) });
+    assert.equal(zipped.compressed, true);
+    assert.ok((await readAll(zipped.chunks)).equals(text));
+    assert.equal(zipped.bytesRead(), gz.length);
+  });
+
+  test('an empty input gives no bytes', async () => {
+    const file = join(dir, 'empty.sql');
+    writeFileSync(file, '');
+    const src = await openSqlSource(file);
+    assert.equal((await readAll(src.chunks)).length, 0);
+  });
+
+  test('a truncated gzip file is a DumpError that says so', async () => {
+    const gz = gzipSync(text);
+    const file = join(dir, 'cut.sql.gz');
+    writeFileSync(file, gz.subarray(0, Math.floor(gz.length / 2)));
+    const src = await openSqlSource(file);
+    await assert.rejects(readAll(src.chunks), (err: unknown) => {
+      assert.ok(err instanceof DumpError);
+      assert.match(err.message, /gzip stream ends early.*truncated or corrupt/);
+      assert.match(err.hint ?? '', /gzip -t/);
+      return true;
+    });
+  });
+
+  test('a missing file or a directory is a ConfigError', async () => {
+    await assert.rejects(openSqlSource(join(dir, 'nope.sql')), ConfigError);
+    await assert.rejects(openSqlSource(dir), ConfigError);
   });
 });
