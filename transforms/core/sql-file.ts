@@ -15,7 +15,8 @@
  *   walked by, a multi-table DELETE or an UPDATE writing a joined table, a table without a walkable key.
  * - BEGIN/COMMIT are dropped (each step makes its own transactions); anything else is an SqlStep.
  *
- * Each step's title is the `--` comment above it (Django writes `-- Add field x to y`).
+ * Each step's title is the nearest `--` comment above it (Django writes `-- Add field x to y` above
+ * each operation's statements), else the statement's start.
  */
 import { splitStatements } from '../../pipeline/dump/splitter.js';
 import type { SchemaSnapshot } from '../../pipeline/db/introspect.js';
@@ -297,13 +298,16 @@ export function classifySql(sql: string, schema: SchemaSnapshot): Classified {
   return { kind: 'sql' };
 }
 
-function titleFrom(between: string, sql: string): string {
+/** The last `--` comment text in `between`, if any. */
+function lastComment(between: string): string | undefined {
   const comments = between
     .split('\n')
     .map((l) => /^\s*--\s?(.*)$/.exec(l)?.[1]?.trim() ?? '')
     .filter(Boolean);
-  const c = comments[comments.length - 1];
-  if (c) return c;
+  return comments[comments.length - 1];
+}
+
+function shortSql(sql: string): string {
   const oneLine = sql.replace(/\s+/g, ' ').trim();
   return oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine;
 }
@@ -319,6 +323,8 @@ export async function stepsFromSql(text: Buffer | string, o: SqlFileOptions): Pr
   const steps: Step[] = [];
   let prevEnd = 0;
   let n = 0;
+  // Django writes one comment per operation, above all of that operation's statements.
+  let comment: string | undefined;
   async function* source() {
     yield buf;
   }
@@ -326,10 +332,11 @@ export async function stepsFromSql(text: Buffer | string, o: SqlFileOptions): Pr
     const sql = st.sql.toString('utf8');
     const between = buf.subarray(prevEnd, st.offset).toString('utf8');
     prevEnd = st.offset + st.sql.length;
+    comment = lastComment(between) ?? comment;
     const c = classifySql(sql, o.schema);
     if (c.kind === 'skip') continue;
     n++;
-    const base = { id: `${migration}#${n}`, title: titleFrom(between, sql), migration };
+    const base = { id: `${migration}#${n}`, title: comment ?? shortSql(sql), migration };
     if (c.kind === 'ddl') {
       const s: DdlStep = { ...base, kind: 'ddl', table: c.table, statements: [sql] };
       if (c.appliedWhen) s.appliedWhen = c.appliedWhen;
