@@ -187,6 +187,9 @@ export class MigrationBuilder {
 
   /** A set-based data step, one key range of `driving` per batch. */
   batched(slug: string, title: string, op: BatchedStep['op'], driving: DrivingTable, target: string, sql: string, params?: unknown[]): void {
+    // The runner walks the key it is given; at this point of the plan it must be the table's primary key.
+    const pk = this.state.table(driving.table).primaryKey;
+    if (pk.join() !== driving.key.join()) throw new Error(`${this.mig}: ${driving.table} is keyed by (${pk.join(', ')}) here, not (${driving.key.join(', ')})`);
     const step: BatchedStep = { kind: 'batched', id: this.id(slug), title, migration: this.mig, op, driving, target, sql };
     if (params) step.params = params;
     this.steps.push(step);
