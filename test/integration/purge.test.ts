@@ -69,9 +69,20 @@ test('purging lkml from a 1.0 database: only lkml goes, people and other project
     await generatePatchworkToFile({ patches: PATCHES, version: '1.0', seed: 7 }, dump);
     await importWithClient({ address: db.address, dump });
 
-    const schema = await introspect(conn);
+    let schema = await introspect(conn);
+    const project = await resolveProject(context(conn, schema), 'lkml');
+    // Cross-project links the generator may not make: another project's bundle holding an lkml
+    // patch (its entry must go, the bundle stay), and a pending notification of an lkml patch.
+    await conn.query(`INSERT INTO patchwork_bundle (name, public, owner_id, project_id)
+      SELECT 'cross', 1, MIN(u.id), (SELECT MIN(id) FROM patchwork_project WHERE id <> ?) FROM auth_user u`, [project.id]);
+    await conn.query(`INSERT INTO patchwork_bundlepatch (\`order\`, bundle_id, patch_id)
+      SELECT 1, (SELECT MAX(id) FROM patchwork_bundle), MIN(id) FROM patchwork_patch WHERE project_id = ?`, [project.id]);
+    await conn.query(`INSERT INTO patchwork_bundlepatch (\`order\`, bundle_id, patch_id)
+      SELECT 2, (SELECT MAX(id) FROM patchwork_bundle), MIN(id) FROM patchwork_patch WHERE project_id <> ?`, [project.id]);
+    await conn.query(`INSERT INTO patchwork_patchchangenotification (patch_id, last_modified, orig_state_id)
+      SELECT MIN(id), NOW(6), (SELECT MIN(id) FROM patchwork_state) FROM patchwork_patch WHERE project_id = ?`, [project.id]);
+    schema = await introspect(conn);
     const ctx = context(conn, schema);
-    const project = await resolveProject(ctx, 'lkml');
     const g: PurgeGraph = planPurge(schema, project);
     const tables = [...schema.tables.keys()].filter((t) => !t.startsWith('_drydock'));
 
@@ -139,6 +150,8 @@ test('purging lkml from a 1.0 database: only lkml goes, people and other project
     assert.ok(kept.every((k) => k['primary_project_id'] === null));
     assert.deepEqual(await rows(conn, 'SELECT userprofile_id, project_id FROM patchwork_userprofile_maintainer_projects ORDER BY id'), otherLinks);
     assert.deepEqual(await violations(conn, purgeInvariants(after)), []);
+    const cross = await rows(conn, "SELECT COUNT(*) AS n FROM patchwork_bundlepatch bp JOIN patchwork_bundle b ON b.id = bp.bundle_id WHERE b.name = 'cross'");
+    assert.equal(Number(cross[0]?.['n']), 1, "the other project's bundle keeps its own patch and loses only the lkml entry");
     assert.ok(largest(r) <= BATCH, `largest transaction ${largest(r)}`);
 
     const summary = g.actions.map((a, i) => `${a.op} ${a.table}${a.columns ? `.${a.columns.join(',')}` : ''}: ${a.op === 'delete' ? counts[i]!.delete : counts[i]!.update}`);
