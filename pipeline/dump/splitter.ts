@@ -30,6 +30,7 @@
  */
 
 import { DumpError } from '../errors.js';
+import { CLASSIFY_HEAD_BYTES, classifyStatement } from './statement-kind.js';
 
 /** One SQL statement as the mysql client would send it. */
 export interface Statement {
@@ -565,22 +566,31 @@ class Splitter {
     this.emit(Buffer.alloc(0), -1, 0, '');
   }
 
-  private excerpt(): string {
+  /** The statement's first bytes (enough to classify it), as far as it was read. */
+  private head(): Buffer {
     const head: Buffer[] = [];
     let len = 0;
     for (const p of this.pieces) {
       head.push(p);
       len += p.length;
-      if (len >= EXCERPT_BYTES) break;
+      if (len >= CLASSIFY_HEAD_BYTES) break;
     }
-    return printable(Buffer.concat(head).subarray(0, EXCERPT_BYTES));
+    return Buffer.concat(head);
+  }
+
+  /** Excerpt and table of the statement being read, for an error. */
+  private context(): { excerpt: string; table?: string } {
+    const head = this.head();
+    const table = classifyStatement(head).table;
+    const excerpt = printable(head.subarray(0, EXCERPT_BYTES));
+    return table === undefined ? { excerpt } : { excerpt, table };
   }
 
   private truncated(what: string): never {
     throw new DumpError(
       `${what}: the file is truncated or corrupt`,
       { file: this.file, offset: this.stmtOffset, line: this.stmtLine },
-      { excerpt: this.excerpt(), hint: HINT_TRUNCATED },
+      { ...this.context(), hint: HINT_TRUNCATED },
     );
   }
 
@@ -589,7 +599,7 @@ class Splitter {
       `statement is larger than ${this.max} bytes`,
       { file: this.file, offset: this.stmtOffset, line: this.stmtLine },
       {
-        excerpt: this.excerpt(),
+        ...this.context(),
         hint:
           'a quote that never closes makes the rest of the file one statement: check the dump near this place; ' +
           'if the statement really is this large, raise the statement size limit',
@@ -598,15 +608,36 @@ class Splitter {
   }
 }
 
-/** Renders bytes for an error message: ASCII as is, anything else as an escape. */
+/**
+ * Renders bytes for an error message: printable ASCII and valid UTF-8 as they are, control
+ * characters and invalid bytes as escapes (\n, \t, \r, \xNN).
+ */
 export function printable(bytes: Uint8Array): string {
   let s = '';
-  for (const c of bytes) {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const c = bytes[i]!;
     if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
     else if (c === 0x0a) s += '\\n';
     else if (c === 0x0d) s += '\\r';
     else if (c === 0x09) s += '\\t';
-    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+    else {
+      const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      if (len > 0 && i + len <= n) {
+        const ch = utf8.decode(bytes.subarray(i, i + len));
+        // One character and no replacement: a valid sequence.
+        if (!ch.includes('\ufffd') && [...ch].length === 1) {
+          s += ch;
+          i += len;
+          continue;
+        }
+      }
+      s += `\\x${c.toString(16).padStart(2, '0')}`;
+    }
+    i++;
   }
   return s;
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });

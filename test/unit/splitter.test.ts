@@ -272,6 +272,13 @@ describe('splitStatements', () => {
     assert.equal(err.excerpt?.length, 200 - 3 + 4 + 2 + 4);
   });
 
+  test('errors: name the table, and keep valid UTF-8 readable in the excerpt', async () => {
+    const err = await splitError("SELECT 1;\nINSERT INTO `shop`.`täble` VALUES (1,'ü\x01");
+    assert.equal(err.table, 'täble');
+    assert.equal(err.excerpt, "INSERT INTO `shop`.`täble` VALUES (1,'ü\\x01");
+    assert.match(err.message, /table täble/);
+  });
+
   test('errors: a statement larger than maxStatementBytes', async () => {
     const err = await splitError(`SELECT 1;\nINSERT INTO t VALUES ('${'x'.repeat(5000)}');`, { maxStatementBytes: 1000 });
     assert.match(err.message, /statement is larger than 1000 bytes/);
