@@ -78,6 +78,21 @@ test('migration by migration, 0003..0026 each leave the schema Django left (refe
   }
 });
 
+test('each DDL step\'s appliedWhen probe is false before the step and true right after it (so a resumed run neither skips nor repeats it)', { skip }, async () => {
+  const db = await testDatabase('t_pw21_probes');
+  try {
+    await load(db, `${REFERENCE_DIR}/patchwork-1.0-schema.sql`, `${REFERENCE_DIR}/patchwork-1.0-django_migrations.sql`);
+    const steps = await patchworkPack.plan(await planContext(db.conn, { to: '2.1' }));
+    for (const s of steps) {
+      if (s.kind === 'ddl' && s.appliedWhen) assert.deepEqual(await rows(db.conn, s.appliedWhen), [], `${s.id}: not applied yet`);
+      await runStepsUnbatched(db.conn, [s]);
+      if (s.kind === 'ddl' && s.appliedWhen) assert.ok((await rows(db.conn, s.appliedWhen)).length > 0, `${s.id}: applied`);
+    }
+  } finally {
+    await db.close();
+  }
+});
+
 /** What the 1.0 data says each 2.1 row must be. */
 async function expectations(conn: Connection) {
   const patches = await rows(
