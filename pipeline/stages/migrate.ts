@@ -576,6 +576,17 @@ export async function runMigration(o: MigrateOptions): Promise<MigrateResult> {
   }
 }
 
+/**
+ * The next batch size: scaled toward `batchSeconds` by the last batch's duration, at most doubled
+ * or halved per batch (one slow batch — a page flush, a cold cache — must not collapse the size),
+ * kept between `floor` and `batchRows`. `batchSeconds` 0 keeps the size.
+ */
+export function nextBatchSize(size: number, seconds: number, o: { batchRows: number; batchSeconds: number; floor: number }): number {
+  if (o.batchSeconds <= 0) return Math.min(size, o.batchRows);
+  const factor = seconds > 0 ? Math.min(2, Math.max(0.5, o.batchSeconds / seconds)) : 2;
+  return Math.max(Math.min(o.floor, o.batchRows), Math.min(o.batchRows, Math.round(size * factor)));
+}
+
 /** Runs one step at a time on the runner's connection; owns batching, adaptation and checkpoint writes. */
 class StepRunner {
   constructor(
@@ -706,11 +717,7 @@ class StepRunner {
       }
       const seconds = (performance.now() - t) / 1000;
       const used = size;
-      if (o.batchSeconds > 0 && seconds > 0) {
-        // Damped: one slow batch (a page flush, a cold cache) must not collapse the size.
-        const factor = Math.min(2, Math.max(0.5, o.batchSeconds / seconds));
-        size = Math.max(floor, Math.min(o.batchRows, Math.round(size * factor)));
-      }
+      size = nextBatchSize(size, seconds, { batchRows: o.batchRows, batchSeconds: o.batchSeconds, floor });
       const snap = progressSnapshot({
         done: c.driven - drivenBefore,
         ...(total === undefined ? {} : { total: Math.max(0, total - drivenBefore) }),

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import type { Connection } from 'mysql2/promise';
 import { skip, testDatabase } from '../helpers/db.js';
 import type { TestDatabase } from '../helpers/db.js';
-import { planMigration, runMigration, CHECKPOINT_TABLE, PLAN_TABLE } from '../../pipeline/stages/migrate.js';
+import { nextBatchSize, planMigration, runMigration, CHECKPOINT_TABLE, PLAN_TABLE } from '../../pipeline/stages/migrate.js';
+import type { Pack, PlanContext } from '../../transforms/core/pack.js';
 import type { MigrateEvent, MigrateOptions } from '../../pipeline/stages/migrate.js';
 import { renderPlanText } from '../../pipeline/stages/plan-render.js';
 import { ConfigError, StageError } from '../../pipeline/errors.js';
@@ -183,8 +184,9 @@ test('a sqlmigrate file: plan merges DDL and batches DML; the run equals running
     const file = join(dir, 'sqlmigrate-0042.sql');
     writeFileSync(file, readFileSync(SAMPLE_FILE));
     const base = options(t.run, { sqlFile: file, batchRows: 500, planOptions: { batchRows: 500 } });
+    // Planned from the example's own path (the fingerprint is the content, so the copy resumes it).
+    const text = renderPlanText(await planMigration({ ...base, sqlFile: 'examples/sqlmigrate-0042.sql' }));
     const plan = await planMigration(base);
-    const text = renderPlanText(plan);
     if (process.env['DRYDOCK_PRINT_PLAN']) console.log(text);
     assert.match(text, /ALTER TABLE `patchwork_patch` ALTER COLUMN `archived` DROP DEFAULT, ADD COLUMN `delegate_id` integer NULL, ADD CONSTRAINT/);
     assert.deepEqual(plan.steps.map((s) => (s.step.kind === 'batched' ? s.step.op : s.step.kind === 'sql' && s.step.unbatched ? 'unbatched' : s.step.kind)), [
@@ -214,6 +216,12 @@ test('a sqlmigrate file: plan merges DDL and batches DML; the run equals running
     }
     const create = async (c: Connection) => String((await q(c, 'SHOW CREATE TABLE patchwork_patch'))[0]!['Create Table']);
     assert.equal(await create(t.run.conn), await create(t.ref.conn));
+    // Every DDL probe of the plan recognises the applied DDL (so a crash right after it does not re-run it).
+    // The merged step has none: its ALTER COLUMN ... DROP DEFAULT cannot be probed.
+    const probes = plan.steps.flatMap((s) => (s.step.kind === 'ddl' && s.step.appliedWhen ? [s.step.appliedWhen] : []));
+    assert.equal(probes.length, 1);
+    for (const p of probes) assert.equal((await q(t.run.conn, p)).length, 1);
+    assert.equal((await q(t.ref.conn, probes[0]!)).length, 1);
 
     // The stored plan is replayed; other inputs are refused with a way out.
     const again = await planMigration(base);
@@ -329,6 +337,58 @@ test('an unrecorded DDL step whose effect is present (crash after the ALTER) is 
   } finally {
     await db.close();
   }
+});
+
+test('a pack plans once from the untouched database; re-runs replay the stored plan; other pack options are refused', { skip }, async () => {
+  const db = await testDatabase('t_mig_pack');
+  try {
+    await db.conn.query('CREATE TABLE django_migrations (id INT AUTO_INCREMENT PRIMARY KEY, app VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, applied DATETIME(6) NOT NULL)');
+    await db.conn.query("INSERT INTO django_migrations (app, name, applied) VALUES ('patchwork', '0001_initial', NOW())");
+    await db.conn.query('CREATE TABLE p (id INT PRIMARY KEY, v INT NOT NULL)');
+    await db.conn.query('INSERT INTO p SELECT seq, seq FROM seq_1_to_30');
+    const contexts: PlanContext[] = [];
+    const pack: Pack = {
+      name: 'fake',
+      versions: ['1', '2'],
+      recognises: () => true,
+      detect: async () => ({ version: '1', drift: [] }),
+      invariants: () => [],
+      async plan(ctx) {
+        contexts.push(ctx);
+        // Plans from what it finds: a re-plan of the migrated database would differ.
+        const [row] = await ctx.query('SELECT COUNT(*) AS n FROM p WHERE v < 100');
+        return [
+          { kind: 'ddl', id: 'add-w', title: 'add w', table: 'p', statements: ['ALTER TABLE p ADD COLUMN w INT NULL'] },
+          batched(`bump-${String(row!['n'])}`, 'update', { table: 'p', alias: 'p', key: ['id'] }, 'p', 'UPDATE p SET v = v + 100, w = v WHERE {range}'),
+        ];
+      },
+    };
+    const o = options(db, { pack, planOptions: { batchRows: 7, to: '2' } });
+    const first = await runMigration(o);
+    assert.equal(first.status, 'done');
+    assert.equal(contexts.length, 1);
+    assert.deepEqual(contexts[0]!.applied, [{ app: 'patchwork', name: '0001_initial' }]);
+    assert.ok(contexts[0]!.schema.tables.has('p'));
+    assert.ok(!contexts[0]!.schema.tables.has(CHECKPOINT_TABLE));
+    await assert.rejects(contexts[0]!.query('DELETE FROM p'), /read-only/);
+    const again = await runMigration({ ...o, batchRows: 3 }); // batch size may change between runs
+    assert.equal(contexts.length, 1, 'the stored plan is replayed, not re-planned');
+    assert.deepEqual(again.steps.map((s) => [s.id, s.status]), [['add-w', 'skipped'], ['bump-30', 'skipped']]);
+    await assert.rejects(runMigration({ ...o, planOptions: { batchRows: 7, to: '3' } }), (e: unknown) => e instanceof ConfigError && /different inputs/.test(e.message));
+  } finally {
+    await db.close();
+  }
+});
+
+test('batch size adapts toward batchSeconds, damped, between the floor and batchRows', () => {
+  const o = { batchRows: 5000, batchSeconds: 0.5, floor: 100 };
+  assert.equal(nextBatchSize(5000, 2, o), 2500); // 4x too slow: halved, not quartered
+  assert.equal(nextBatchSize(1000, 0.1, o), 2000); // 5x too fast: doubled
+  assert.equal(nextBatchSize(4000, 0.25, o), 5000); // never above batchRows
+  assert.equal(nextBatchSize(150, 10, o), 100); // never below the floor
+  assert.equal(nextBatchSize(1000, 0.5, o), 1000);
+  assert.equal(nextBatchSize(5000, 9, { ...o, batchSeconds: 0 }), 5000); // 0 = fixed size
+  assert.equal(nextBatchSize(50, 9, { batchRows: 50, batchSeconds: 0.5, floor: 100 }), 50); // batchRows below the floor wins
 });
 
 test('neither steps, pack nor a SQL file: ConfigError', async () => {

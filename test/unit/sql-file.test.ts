@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifySql, stepsFromSql } from '../../transforms/core/sql-file.js';
+import { alterProbe, classifySql, stepsFromSql } from '../../transforms/core/sql-file.js';
 import type { SchemaSnapshot, TableInfo } from '../../pipeline/db/introspect.js';
 import type { BatchedStep, DdlStep, SqlStep } from '../../transforms/core/step.js';
 
@@ -118,4 +118,14 @@ test('DDL and everything else', () => {
   assert.equal(kind('RENAME TABLE a TO b'), 'ddl');
   assert.equal(kind('SET FOREIGN_KEY_CHECKS = 0'), 'sql');
   assert.equal(kind('START TRANSACTION'), 'skip');
+});
+
+test('an ALTER of ADDs and DROPs gets a probe for "already applied"; MODIFY cannot be probed', () => {
+  assert.equal(
+    alterProbe('ALTER TABLE `patch` ADD COLUMN `Archived` bool NOT NULL, DROP INDEX old'),
+    "SELECT 1 FROM DUAL WHERE EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'patch' AND LOWER(COLUMN_NAME) = 'archived')" +
+      " AND NOT (EXISTS (SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'patch' AND LOWER(INDEX_NAME) = 'old')" +
+      " OR EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'patch' AND LOWER(CONSTRAINT_NAME) = 'old'))",
+  );
+  assert.equal(alterProbe('ALTER TABLE patch MODIFY x int'), undefined);
 });

@@ -24,6 +24,7 @@ import { walkableKey } from '../../pipeline/db/introspect.js';
 import type { BatchedStep, DdlStep, SqlStep, Step } from './step.js';
 import { RANGE_PLACEHOLDER } from './step.js';
 import { skipQuoted } from './range.js';
+import { parseAlter } from './ddl-merge.js';
 
 export interface SqlFileOptions {
   /** Path or name of the file, for error messages and step ids. */
@@ -125,12 +126,43 @@ function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
-function classifyDdl(toks: Tok[]): Classified | undefined {
+/**
+ * A probe telling whether an ALTER made only of ADD and DROP clauses has already been applied
+ * (every added column/index/constraint present, every dropped one absent); undefined when a clause
+ * cannot be probed (MODIFY, ALTER COLUMN, RENAME ...).
+ */
+export function alterProbe(sql: string): string | undefined {
+  const p = parseAlter(sql);
+  if (!p) return undefined;
+  const t = sqlString(p.table);
+  const conds: string[] = [];
+  for (const c of p.clauses) {
+    const adds = /^ADD\b/i.test(c.text);
+    if (!c.effect || (!adds && !/^DROP\b/i.test(c.text))) return undefined;
+    for (const name of c.effect.def) {
+      const [ns, n] = name.split(/:(.*)/s) as [string, string];
+      const v = sqlString(n);
+      const exists =
+        ns === 'column'
+          ? `EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${t} AND LOWER(COLUMN_NAME) = ${v})`
+          : `(EXISTS (SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${t} AND LOWER(INDEX_NAME) = ${v})` +
+            ` OR EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${t} AND LOWER(CONSTRAINT_NAME) = ${v}))`;
+      conds.push(adds ? exists : `NOT ${exists}`);
+    }
+  }
+  return conds.length ? `SELECT 1 FROM DUAL WHERE ${conds.join(' AND ')}` : undefined;
+}
+
+function classifyDdl(toks: Tok[], sql: string): Classified | undefined {
   const w = (i: number) => toks[i]?.word ?? '';
   const id = (i: number) => (toks[i + 1]?.text === '.' ? undefined : toks[i]?.ident);
   if (w(0) === 'ALTER' && w(1) === 'TABLE') {
     const t = id(2);
-    return t ? { kind: 'ddl', table: t } : undefined;
+    if (!t) return undefined;
+    const c: Classified = { kind: 'ddl', table: t };
+    const probe = alterProbe(sql);
+    if (probe) c.appliedWhen = probe;
+    return c;
   }
   if (w(0) === 'CREATE' && w(1) === 'TABLE') {
     const n = w(2) === 'IF' ? 5 : 2;
@@ -286,7 +318,7 @@ export function classifySql(sql: string, schema: SchemaSnapshot): Classified {
   const toks = tokenize(sql);
   const first = toks[0]?.word ?? '';
   if (['BEGIN', 'COMMIT', 'ROLLBACK'].includes(first) || (first === 'START' && toks[1]?.word === 'TRANSACTION')) return { kind: 'skip' };
-  const ddl = classifyDdl(toks);
+  const ddl = classifyDdl(toks, sql);
   if (ddl) return ddl;
   if (sql.includes(RANGE_PLACEHOLDER)) return { kind: 'sql' };
   if (first === 'UPDATE') return classifyUpdate(sql, toks, schema);
