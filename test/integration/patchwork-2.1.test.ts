@@ -137,8 +137,28 @@ test('example 1.0 data through the batched runner: Django’s 2.1 schema, rows m
     const planOptions: PlanOptions = { to: '2.1', batchRows: 50 };
     if (nullStates) planOptions.nullState = String((await rows(db.conn, 'SELECT name FROM patchwork_state ORDER BY ordering LIMIT 1'))[0]?.['name']);
 
-    const r = await runMigration({ address: db.address, pack: patchworkPack, planOptions, batchRows: 50, batchSeconds: 0, allowUnbatched: false });
+    // Stopped between batches inside 0007's delete and inside 0010's copy, then resumed: the stored
+    // plan is replayed and each data step continues after its last committed batch.
+    const run = (stopIn?: string) => {
+      const ac = new AbortController();
+      return runMigration({
+        address: db.address,
+        pack: patchworkPack,
+        planOptions,
+        batchRows: 50,
+        batchSeconds: 0,
+        allowUnbatched: false,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (stopIn && e.event === 'batch' && e.stepId.includes(stopIn) && e.batch >= 2) ac.abort();
+        },
+      });
+    };
+    assert.equal((await run('delete-body-comments')).status, 'interrupted');
+    assert.equal((await run('copy-patches')).status, 'interrupted');
+    const r = await run();
     assert.equal(r.status, 'done', r.error?.message);
+    assert.ok(r.resumed);
     assert.ok(r.steps.some((s) => s.kind === 'batched' && s.batches > 1), 'data moved in several batches');
 
     assert.deepEqual(await compareWithReference(db.conn, `${REFERENCE_DIR}/patchwork-2.1-schema.sql`), []);
