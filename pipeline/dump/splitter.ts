@@ -69,6 +69,9 @@ const BACKTICK = 3;
 const BLOCK_COMMENT = 4;
 const LINE_COMMENT = 5;
 
+/** nextNL not yet looked for in this buffer. */
+const UNKNOWN = -2;
+
 const BACKSLASH = 0x5c;
 const NL = 0x0a;
 
@@ -147,6 +150,8 @@ class Splitter {
   /** Line number at `countedTo` in the current buffer. */
   private line = 1;
   private countedTo = 0;
+  /** Index of the first newline at or after `countedTo` in the current buffer, -1 if none. */
+  private nextNL = UNKNOWN;
 
   constructor(opts: SplitOptions) {
     this.file = opts.file;
@@ -165,14 +170,14 @@ class Splitter {
 
   /** Line number of `idx` in `buf`; indices must not go backwards within one buffer. */
   private lineAt(buf: Buffer, idx: number): number {
-    let p = this.countedTo;
     let line = this.line;
-    for (;;) {
-      p = buf.indexOf(NL, p);
-      if (p === -1 || p >= idx) break;
+    let p = this.nextNL === UNKNOWN ? buf.indexOf(NL, this.countedTo) : this.nextNL;
+    while (p !== -1 && p < idx) {
       line++;
-      p++;
+      p = buf.indexOf(NL, p + 1);
     }
+    // Remembering the next newline keeps many statements on one long line from rescanning it.
+    this.nextNL = p;
     this.line = line;
     this.countedTo = idx;
     return line;
@@ -436,6 +441,7 @@ class Splitter {
     this.lineAt(buf, tail);
     this.base += tail;
     this.countedTo = 0;
+    this.nextNL = UNKNOWN;
     return tail;
   }
 

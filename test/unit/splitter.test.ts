@@ -239,6 +239,15 @@ describe('splitStatements', () => {
     assert.equal(st[1]!.line, 2);
   });
 
+  test('many statements on one long line stay linear (line counting does not rescan the line)', async () => {
+    const line = Buffer.from('SET @a=1;'.repeat(200_000));
+    const t0 = performance.now();
+    const st = await split(line);
+    assert.equal(st.length, 200_000);
+    assert.equal(st.at(-1)!.line, 1);
+    assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
+  });
+
   test('chunk boundaries anywhere give the same statements', async () => {
     await assertChunkInvariant(
       "/*!40101 SET x=1 */;\r\n-- c;\nSELECT 'a\\'b''c;', \"d\"\"e\", `f``g` # h;\n/* i;*/ FROM t;\n" +
