@@ -21,12 +21,16 @@
  *   the next statement, where the server ignores it as a comment for a future version.
  * - Empty statements (only whitespace/comments before a delimiter) are skipped; a final statement
  *   without a delimiter is still returned.
+ * - The client's comment quirks are mirrored too: inside a comment it reads '/*' as a pair, so
+ *   '/*\/' does not close it; and after a '/*!' on the same line, the next '*\/' inside a comment
+ *   does not close it either.
  *
- * Known differences from the client, none of which mysqldump produces: a `/* *\/` comment nested in
- * a `/*! *\/` comment ends at its own `*\/` here; a `DELIMITER` line in the middle of a statement,
- * or after another statement on the same line, is statement text here; `\g`/`\G`/`\d` are not
- * executed. Multi-byte charsets whose trail bytes can be ASCII (sjis, gbk, big5) are not supported;
- * utf8/utf8mb4/latin1/binary are.
+ * What differs from the client: the statement text keeps the comments inside a statement (the
+ * client strips them unless run with --comments; the server ignores them), and keeps the `\-` of
+ * the sandbox line. Not mirrored, and never written by mysqldump: a `DELIMITER` line in the middle
+ * of a statement or after another statement on the same line is statement text here; `\g`, `\G`
+ * and `\d` are not executed. Multi-byte charsets whose trail bytes can be ASCII (sjis, gbk, big5)
+ * are not supported; utf8, utf8mb4, latin1 and binary data are.
  */
 
 import { DumpError } from '../errors.js';
