@@ -391,6 +391,40 @@ test('batch size adapts toward batchSeconds, damped, between the floor and batch
   assert.equal(nextBatchSize(50, 9, { batchRows: 50, batchSeconds: 0.5, floor: 100 }), 50); // batchRows below the floor wins
 });
 
+test('the server drops the runner mid-step: a StageError saying so, and the re-run resumes', { skip }, async () => {
+  const t = await twins('killconn', SPARSE);
+  const killer = await testDatabase('t_mig_killconn_killer');
+  try {
+    const steps: Step[] = [batched('bump', 'update', { table: 'item', alias: 'item', key: ['id'] }, 'item', 'UPDATE item SET n = n * 2 + 1 WHERE {range}')];
+    let killing: Promise<unknown> | undefined;
+    const res = await runMigration(
+      options(t.run, {
+        steps,
+        batchRows: 1,
+        onEvent: (e) => {
+          // The lock names the runner's connection: kill it from outside, as a server restart would.
+          if (e.event === 'batch' && e.batch === 2) {
+            killing = killer.conn
+              .query("SELECT IS_USED_LOCK('drydock:t_mig_killconn') AS id")
+              .then(([r]) => killer.conn.query(`KILL CONNECTION ${String((r as Row[])[0]!['id'])}`));
+          }
+        },
+      }),
+    );
+    await killing;
+    assert.equal(res.status, 'failed');
+    assert.match(res.error?.message ?? '', /the server went away during step bump, batch \d+ on driving table item/);
+    assert.match(res.error?.hint ?? '', /resumes after the last committed batch/);
+    const again = await runMigration(options(t.run, { steps, batchRows: 50 }));
+    assert.equal(again.status, 'done');
+    await t.ref.conn.query('UPDATE item SET n = n * 2 + 1');
+    assert.equal(await tableHash(t.run.conn, t.run.address.database, 'item'), await tableHash(t.ref.conn, t.ref.address.database, 'item'));
+  } finally {
+    await killer.close();
+    await t.close();
+  }
+});
+
 test('neither steps, pack nor a SQL file: ConfigError', async () => {
   await assert.rejects(
     runMigration({ address: { user: 'root', host: 'localhost', port: 0, database: 'x' }, planOptions: { batchRows: 1 }, batchRows: 1, batchSeconds: 0, allowUnbatched: false }),
