@@ -1,0 +1,298 @@
+/**
+ * The three comparisons. Each measured run gets a fresh server on a copy of the same datadir
+ * (servers.ts), so every tool starts with a cold buffer pool; the tools take turns within a round
+ * (drydock, then each baseline), so slow drift of the machine spreads over all of them. The
+ * median of the rounds is reported. drydock runs in its own process (drydock-child.ts) so that
+ * its peak RSS is drydock's alone; the server's peak RSS (mariadbd's VmHWM) is kept apart.
+ */
+import { rmSync, mkdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StartedServer } from '../../pipeline/engine/engine.js';
+import { measure, median, procMemory, rate, ratio } from './measure.js';
+import type { MeasureContext } from './measure.js';
+import { emptyDataDir, serverFrom, discard } from './servers.js';
+import { loadDataImport, myloaderImport, mysqlClientImport, mysqldumpExport, mydumperExport, sizeOf } from './baselines.js';
+import type { Tool, ToolName } from './baselines.js';
+import { rowMismatches } from './data.js';
+import type { BenchData } from './data.js';
+import type { ChildJob } from './drydock-child.js';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHILD = join(REPO_ROOT, 'scripts', 'bench', 'drydock-child.ts');
+
+export type ComparisonName = 'import' | 'migrate' | 'export';
+
+export interface RoundResult {
+  seconds: number;
+  /** Peak RSS of the tool's own processes, bytes. */
+  peakRssBytes: number;
+  /** Peak RSS of the server (mariadbd VmHWM, includes its start-up), bytes. */
+  serverPeakRssBytes: number | null;
+  /** Facts the tool reported (e.g. drydock's largest transaction). */
+  extra?: Record<string, unknown>;
+}
+
+export interface ToolResult {
+  tool: string;
+  role: 'drydock' | 'baseline';
+  /** How it was run, in a line. */
+  how: string;
+  status: 'measured' | 'skipped' | 'failed';
+  /** Why skipped or failed. */
+  reason?: string;
+  /** Bytes the tool read (import) or wrote (export); MB/s is computed from it. */
+  bytes?: number;
+  rounds: RoundResult[];
+  median?: {
+    seconds: number;
+    rowsPerSecond: number | null;
+    mbPerSecond: number | null;
+    peakRssBytes: number;
+    serverPeakRssBytes: number | null;
+  };
+  /** drydock's median seconds / this tool's (baselines only): < 1 means drydock is faster. */
+  ratio?: number | null;
+}
+
+export interface TargetCheck {
+  target: string;
+  /** The measured value the target is about. */
+  value: number | null;
+  limit: number;
+  met: boolean | null;
+}
+
+export interface Comparison {
+  name: ComparisonName;
+  /** Rows of the data set (all tables): rows/s is rows of the database per second for every tool. */
+  rows: number;
+  rounds: number;
+  tools: ToolResult[];
+  targets: TargetCheck[];
+}
+
+export interface RunContext {
+  workDir: string;
+  data: BenchData;
+  rounds: number;
+  threads: number;
+  tools: Record<ToolName, Tool>;
+  log: (s: string) => void;
+  /** Run only these tools (by name); default all. */
+  only?: string[];
+}
+
+interface Contender {
+  tool: string;
+  role: 'drydock' | 'baseline';
+  how: string;
+  /** Why it cannot run; undefined when it can. */
+  skip?: string | undefined;
+  /** The datadir its fresh server starts from. */
+  from: () => Promise<string>;
+  /** The measured work; may return facts to keep. */
+  run: (ctx: MeasureContext, server: StartedServer) => Promise<Record<string, unknown> | void>;
+  /** After the measurement, not timed: why the result is wrong, if it is. */
+  check?: (server: StartedServer) => Promise<string[]>;
+  /** Bytes read or written, after the first round. */
+  bytes: () => number;
+}
+
+async function runDrydock(ctx: MeasureContext, job: ChildJob): Promise<Record<string, unknown>> {
+  const { stdout } = await ctx.run(process.execPath, ['--import', 'tsx', CHILD], { input: JSON.stringify(job), cwd: REPO_ROOT });
+  const last = stdout.trim().split('\n').at(-1) ?? '{}';
+  return JSON.parse(last) as Record<string, unknown>;
+}
+
+async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): Promise<Comparison> {
+  const contenders = rc.only ? all.filter((c) => rc.only!.includes(c.tool)) : all;
+  const results: ToolResult[] = contenders.map((c) => ({
+    tool: c.tool,
+    role: c.role,
+    how: c.how,
+    status: c.skip ? 'skipped' : 'measured',
+    ...(c.skip ? { reason: c.skip } : {}),
+    rounds: [],
+  }));
+  for (let round = 1; round <= rc.rounds; round++) {
+    for (const [i, c] of contenders.entries()) {
+      const res = results[i]!;
+      if (res.status !== 'measured') continue;
+      const serverName = `${name}-${c.tool}`;
+      let server: StartedServer | undefined;
+      try {
+        server = await serverFrom(rc.workDir, serverName, await c.from());
+        let extra: Record<string, unknown> | undefined;
+        const m = await measure(
+          async (ctx) => {
+            extra = (await c.run(ctx, server!)) ?? undefined;
+          },
+          new Set(server.pid ? [server.pid] : []),
+        );
+        const serverPeak = server.pid ? (procMemory(server.pid)?.hwm ?? null) : null;
+        const problems = c.check ? await c.check(server) : [];
+        if (problems.length) throw new Error(`wrong result: ${problems.slice(0, 5).join('; ')}`);
+        res.rounds.push({ seconds: m.seconds, peakRssBytes: m.peakRssBytes, serverPeakRssBytes: serverPeak, ...(extra ? { extra } : {}) });
+        if (res.bytes === undefined) res.bytes = c.bytes();
+        rc.log(`bench: ${name} round ${round}/${rc.rounds} ${c.tool}: ${m.seconds.toFixed(1)} s, tool RSS ${(m.peakRssBytes / 1e6).toFixed(0)} MB, server RSS ${serverPeak ? (serverPeak / 1e6).toFixed(0) : '?'} MB`);
+      } catch (err) {
+        res.status = 'failed';
+        res.reason = (err as Error).message.slice(0, 2000);
+        rc.log(`bench: ${name} ${c.tool} failed: ${res.reason}`);
+      } finally {
+        if (server) await discard(server, rc.workDir, serverName).catch(() => {});
+      }
+    }
+  }
+  for (const res of results) {
+    if (res.status !== 'measured' || res.rounds.length === 0) continue;
+    const seconds = median(res.rounds.map((r) => r.seconds));
+    const servers = res.rounds.map((r) => r.serverPeakRssBytes).filter((x): x is number => x !== null);
+    res.median = {
+      seconds,
+      rowsPerSecond: rate(rc.data.totalRows, seconds) ?? null,
+      mbPerSecond: res.bytes !== undefined ? (rate(res.bytes / 1e6, seconds) ?? null) : null,
+      peakRssBytes: median(res.rounds.map((r) => r.peakRssBytes)),
+      serverPeakRssBytes: servers.length ? median(servers) : null,
+    };
+  }
+  const drydock = results.find((r) => r.role === 'drydock')?.median?.seconds;
+  for (const res of results) if (res.role === 'baseline') res.ratio = ratio(drydock, res.median?.seconds) ?? null;
+  return { name, rows: rc.data.totalRows, rounds: rc.rounds, tools: results, targets: [] };
+}
+
+function target(target: string, value: number | undefined | null, limit: number): TargetCheck {
+  const v = value ?? null;
+  return { target, value: v, limit, met: v === null ? null : v <= limit };
+}
+
+export async function importComparison(rc: RunContext): Promise<Comparison> {
+  const { data, tools, threads } = rc;
+  const empty = () => emptyDataDir(rc.workDir);
+  const check = (s: StartedServer) => rowMismatches(s.address, data.rows);
+  const c = await compare('import', rc, [
+    {
+      tool: 'drydock',
+      role: 'drydock',
+      how: `importDump (native parallel importer), ${threads} threads, in its own node process`,
+      from: empty,
+      run: (ctx, s) => runDrydock(ctx, { op: 'import', address: s.address, dump: data.dump, threads }),
+      check,
+      bytes: () => data.dumpBytes,
+    },
+    {
+      tool: 'mysql client',
+      role: 'baseline',
+      how: 'mysql --binary-mode < dump.sql',
+      skip: tools.mysql.missing,
+      from: empty,
+      run: (ctx, s) => mysqlClientImport(ctx, tools.mysql, s.address, data.dump),
+      check,
+      bytes: () => data.dumpBytes,
+    },
+    {
+      tool: 'myloader',
+      role: 'baseline',
+      how: `myloader -t ${threads} -o of a mydumper export (-r 50000) of the same database`,
+      skip: tools.myloader.missing ?? data.mydumperMissing,
+      from: empty,
+      run: (ctx, s) => myloaderImport(ctx, tools.myloader, s.address, data.mydumperDir!, threads),
+      check,
+      bytes: () => sizeOf(data.mydumperDir!),
+    },
+    {
+      tool: 'LOAD DATA INFILE',
+      role: 'baseline',
+      how: `schema by the client, then mariadb-import --use-threads=${threads} -k (LOAD DATA INFILE) of the same rows as tab-separated files: the practical limit`,
+      skip: tools.mysql.missing ?? data.tabMissing,
+      from: empty,
+      run: (ctx, s) => loadDataImport(ctx, tools.mysql, tools['mariadb-import'], s.address, data.tabDir!, threads),
+      check,
+      bytes: () => sizeOf(data.tabDir!),
+    },
+  ]);
+  const d = c.tools.find((t) => t.role === 'drydock');
+  c.targets = [
+    target('import wall time ≤ 0.5 × mysql client', c.tools.find((t) => t.tool === 'mysql client')?.ratio, 0.5),
+    target('import wall time ≤ 0.9 × myloader (threads = cores)', c.tools.find((t) => t.tool === 'myloader')?.ratio, 0.9),
+    target('drydock import peak RSS ≤ 300 MB', d?.median ? d.median.peakRssBytes / 1e6 : null, 300),
+  ];
+  return c;
+}
+
+export async function exportComparison(rc: RunContext): Promise<Comparison> {
+  const { data, tools, threads } = rc;
+  const loaded = async () => data.loadedDataDir!;
+  const out = join(rc.workDir, 'out');
+  const fresh = (p: string) => {
+    rmSync(p, { recursive: true, force: true });
+    mkdirSync(dirname(p), { recursive: true });
+    return p;
+  };
+  return compare('export', rc, [
+    {
+      tool: 'drydock',
+      role: 'drydock',
+      how: 'exportDump (mysqldump + manifest: row counts, CHECKSUM TABLE, sha256), in its own node process',
+      from: loaded,
+      run: (ctx, s) => runDrydock(ctx, { op: 'export', address: s.address, out: fresh(join(out, 'drydock')), serverVersion: s.version, flavor: s.flavor }),
+      bytes: () => sizeOf(join(out, 'drydock')),
+    },
+    {
+      tool: 'mysqldump',
+      role: 'baseline',
+      how: 'mysqldump --single-transaction --quick --hex-blob > file',
+      skip: tools.mysqldump.missing,
+      from: loaded,
+      run: (ctx, s) => mysqldumpExport(ctx, tools.mysqldump, s.address, fresh(join(out, 'mysqldump.sql'))),
+      bytes: () => sizeOf(join(out, 'mysqldump.sql')),
+    },
+    {
+      tool: 'mydumper',
+      role: 'baseline',
+      how: `mydumper -t ${threads} -r 50000`,
+      skip: tools.mydumper.missing,
+      from: loaded,
+      run: (ctx, s) => mydumperExport(ctx, tools.mydumper, s.address, fresh(join(out, 'mydumper')), threads),
+      bytes: () => sizeOf(join(out, 'mydumper')),
+    },
+  ]);
+}
+
+/** Why the Patchwork pack cannot be used, or undefined when it loads. */
+export async function packProblem(): Promise<string | undefined> {
+  try {
+    const m = (await import('../../transforms/patchwork/pack.js')) as { patchworkPack?: { plan?: unknown } };
+    return typeof m.patchworkPack?.plan === 'function' ? undefined : 'transforms/patchwork/pack.ts exports no patchworkPack with plan()';
+  } catch (err) {
+    return `the Patchwork pack does not load: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+export async function migrateComparison(rc: RunContext, to = '2.1'): Promise<Comparison> {
+  const loaded = async () => rc.data.loadedDataDir!;
+  const problem = await packProblem();
+  const c = await compare('migrate', rc, [
+    {
+      tool: 'drydock',
+      role: 'drydock',
+      how: `runMigration with the Patchwork pack, 1.0 → ${to}, batched (5000 rows, 0.5 s target), checkpointed`,
+      skip: problem,
+      from: loaded,
+      run: (ctx, s) => runDrydock(ctx, { op: 'migrate', address: s.address, to }),
+      bytes: () => rc.data.dumpBytes,
+    },
+    {
+      tool: 'unbatched replay',
+      role: 'baseline',
+      how: 'the same plan, each step one statement over the whole table ({range} → 1=1), autocommit',
+      skip: problem,
+      from: loaded,
+      run: (ctx, s) => runDrydock(ctx, { op: 'replay', address: s.address, to }),
+      bytes: () => rc.data.dumpBytes,
+    },
+  ]);
+  c.targets = [target(`migrate 1.0 → ${to} not slower than the unbatched replay (ratio ≤ 1)`, c.tools.find((t) => t.role === 'baseline')?.ratio, 1)];
+  return c;
+}

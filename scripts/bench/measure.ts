@@ -1,0 +1,155 @@
+/**
+ * Measuring one operation: wall time, and the peak resident memory of the processes it started
+ * (a process tree, polled from /proc) kept apart from the server's (its own VmHWM). Pure helpers
+ * (median, rates, ratios) are exported for the report and the smoke test.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import type { Options as ExecaOptions } from 'execa';
+
+/** How often the process tree is sampled. Per-process VmHWM catches peaks between samples. */
+export const SAMPLE_INTERVAL_MS = 100;
+
+/** One process's status fields, in bytes; undefined when it has gone. */
+export function procMemory(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parent of every live process (one /proc scan). */
+function parents(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: fields start after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      /* exited while scanning */
+    }
+  }
+  return children;
+}
+
+/** A pid and all its descendants, minus the excluded subtrees (the server's). */
+export function processTree(roots: Iterable<number>, exclude: ReadonlySet<number> = new Set()): number[] {
+  const children = parents();
+  const out: number[] = [];
+  const todo = [...roots];
+  while (todo.length) {
+    const p = todo.pop()!;
+    if (exclude.has(p)) continue;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Samples the memory of the process trees under registered pids until stopped. Peak = the largest
+ * sum of VmRSS over the tree at one sample, or any single process's own VmHWM if larger.
+ */
+export class TreeSampler {
+  readonly #roots = new Set<number>();
+  readonly #exclude: ReadonlySet<number>;
+  readonly #timer: NodeJS.Timeout;
+  #peak = 0;
+
+  constructor(exclude: ReadonlySet<number> = new Set()) {
+    this.#exclude = exclude;
+    this.#timer = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
+  }
+
+  register(pid: number | undefined): void {
+    if (pid) {
+      this.#roots.add(pid);
+      this.sample();
+    }
+  }
+
+  sample(): void {
+    if (this.#roots.size === 0) return;
+    let sum = 0;
+    for (const pid of processTree(this.#roots, this.#exclude)) {
+      const m = procMemory(pid);
+      if (!m) continue;
+      sum += m.rss;
+      this.#peak = Math.max(this.#peak, m.hwm);
+    }
+    this.#peak = Math.max(this.#peak, sum);
+  }
+
+  /** Stops sampling; the peak in bytes (0 when nothing was registered). */
+  stop(): number {
+    clearInterval(this.#timer);
+    return this.#peak;
+  }
+}
+
+export interface Measurement {
+  seconds: number;
+  /** Peak RSS of the processes the operation started (the tool itself), bytes. */
+  peakRssBytes: number;
+}
+
+/** What a measured operation gets: a way to run a program whose tree counts as the tool's. */
+export interface MeasureContext {
+  run(file: string, args: string[], options?: ExecaOptions): Promise<{ stdout: string; stderr: string }>;
+}
+
+/**
+ * Times `fn` and samples the memory of every program it runs through `ctx.run`. A program that
+ * exits non-zero fails the measurement with its stderr.
+ */
+export async function measure(fn: (ctx: MeasureContext) => Promise<void>, exclude: ReadonlySet<number> = new Set()): Promise<Measurement> {
+  const sampler = new TreeSampler(exclude);
+  const ctx: MeasureContext = {
+    async run(file, args, options = {}) {
+      const child = execa(file, args, { reject: false, stdout: 'pipe', stderr: 'pipe', ...options, buffer: true });
+      sampler.register(child.pid);
+      const r = await child;
+      if (r.exitCode !== 0) {
+        const err = String(r.stderr ?? '').trim().split('\n').slice(-8).join('\n');
+        throw new Error(`${file} ${args.filter((a) => !a.startsWith('--defaults')).join(' ').slice(0, 200)} failed (exit ${r.exitCode}${r.signal ? `, ${r.signal}` : ''}): ${err}`);
+      }
+      return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    },
+  };
+  const t0 = performance.now();
+  try {
+    await fn(ctx);
+  } catch (err) {
+    sampler.stop();
+    throw err;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, peakRssBytes: sampler.stop() };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Per second; undefined for a zero or missing duration. */
+export function rate(amount: number, seconds: number): number | undefined {
+  return seconds > 0 ? amount / seconds : undefined;
+}
+
+/** drydock / baseline, rounded to 3 places; undefined when either is missing. */
+export function ratio(drydock: number | undefined, baseline: number | undefined): number | undefined {
+  if (drydock === undefined || baseline === undefined || !(baseline > 0)) return undefined;
+  return Math.round((drydock / baseline) * 1000) / 1000;
+}

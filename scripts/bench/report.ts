@@ -1,0 +1,120 @@
+/**
+ * Results: bench/results/<date>.json (everything measured) and a Markdown table in
+ * bench/results/<date>.md and bench/results/latest.md. A second run on the same day with the same
+ * data set replaces the comparisons it ran and keeps the others, so `import` and `export` may be
+ * run separately. Formatting is pure and unit-testable.
+ */
+import { cpus, totalmem, release, availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Comparison, ToolResult } from './comparisons.js';
+import type { Tool, ToolName } from './baselines.js';
+
+export interface Machine {
+  cores: number;
+  memoryBytes: number;
+  cpuModel: string;
+  kernel: string;
+  node: string;
+  server: string;
+  tools: Record<string, string>;
+}
+
+export interface BenchResults {
+  tool: 'drydock-bench';
+  format: 1;
+  date: string;
+  createdAt: string;
+  machine: Machine;
+  data: { generator: 'patchwork 1.0'; patches: number; seed: number; dumpBytes: number; rows: number; rowsPerTable: Record<string, number> };
+  threads: number;
+  comparisons: Comparison[];
+  notes: string[];
+}
+
+export function describeMachine(serverVersion: string, tools: Record<ToolName, Tool>): Machine {
+  return {
+    cores: availableParallelism(),
+    memoryBytes: totalmem(),
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    kernel: release(),
+    node: process.version,
+    server: serverVersion,
+    tools: Object.fromEntries(Object.values(tools).map((t) => [t.name, t.version ?? `missing: ${t.missing ?? ''}`])),
+  };
+}
+
+/** Today in UTC, YYYY-MM-DD. */
+export function today(now = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** Merges a new run into the day's file when it measured the same data set. */
+export function merge(previous: BenchResults | undefined, next: BenchResults): BenchResults {
+  if (!previous || previous.data.patches !== next.data.patches || previous.data.seed !== next.data.seed) return next;
+  const names = new Set(next.comparisons.map((c) => c.name));
+  const order = ['import', 'migrate', 'export'];
+  const comparisons = [...previous.comparisons.filter((c) => !names.has(c.name)), ...next.comparisons].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return { ...next, comparisons };
+}
+
+const mb = (b: number | null | undefined) => (b === null || b === undefined ? '–' : `${(b / 1e6).toFixed(0)} MB`);
+const num = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+function row(t: ToolResult): string {
+  if (t.status !== 'measured' || !t.median) {
+    return `| ${t.tool} | ${t.status}: ${(t.reason ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)} | | | | | | |`;
+  }
+  const m = t.median;
+  const ratio = t.role === 'drydock' ? '1 (drydock)' : t.ratio === null || t.ratio === undefined ? '–' : t.ratio.toFixed(2);
+  return `| ${t.tool} | ${m.seconds.toFixed(1)} | ${num(m.rowsPerSecond)} | ${num(m.mbPerSecond, 1)} | ${mb(m.peakRssBytes)} | ${mb(m.serverPeakRssBytes)} | ${ratio} | ${t.rounds.map((r) => r.seconds.toFixed(1)).join(', ')} |`;
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const out: string[] = [
+    `# drydock benchmark, ${r.date}`,
+    '',
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}, server ${m.server}.`,
+    `Tools: ${Object.entries(m.tools).map(([k, v]) => `${k} (${v})`).join('; ')}.`,
+    '',
+    `Data: generated Patchwork 1.0, ${num(r.data.patches)} patches (seed ${r.data.seed}), dump ${(r.data.dumpBytes / 1e6).toFixed(0)} MB, ${num(r.data.rows)} rows in all tables. Threads = ${r.threads}.`,
+    '',
+    'Every measured run: a fresh, identically tuned local server (drydock\'s bulk-load settings) started on a copy of the same datadir, so every tool begins with a cold buffer pool; tools take turns within each round; the median of the rounds is shown. ' +
+      'Ratio = drydock\'s median wall time / the tool\'s (< 1: drydock is faster). rows/s = rows of the whole data set per second; MB/s = bytes the tool itself read (import) or wrote (export) per second. ' +
+      'Tool RSS = peak resident memory of the tool\'s process tree (drydock runs in its own node process); server RSS = mariadbd\'s VmHWM.',
+  ];
+  for (const c of r.comparisons) {
+    out.push('', `## ${c.name} (${c.rounds} round${c.rounds === 1 ? '' : 's'})`, '');
+    out.push('| tool | wall s (median) | rows/s | MB/s | tool peak RSS | server peak RSS | drydock / tool | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const t of c.tools) out.push(row(t));
+    out.push('');
+    for (const t of c.tools) out.push(`- ${t.tool}: ${t.how}`);
+    const extras = c.tools.filter((t) => t.rounds[0]?.extra && (t.rounds[0].extra['largestTransaction'] !== undefined || t.rounds[0].extra['batches'] !== undefined));
+    for (const t of extras) {
+      const e = t.rounds[0]!.extra!;
+      out.push(`- ${t.tool}: largest transaction ${num(e['largestTransaction'] as number)} rows${e['batches'] !== undefined ? `, ${num(e['batches'] as number)} transactions` : ''}${e['rows'] !== undefined ? `, ${num(e['rows'] as number)} rows touched` : ''}`);
+    }
+    if (c.targets.length) {
+      out.push('', 'Targets:', '');
+      for (const t of c.targets) out.push(`- ${t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met'}: ${t.target} (measured ${t.value === null ? '–' : t.value.toFixed(2)})`);
+    }
+  }
+  if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
+  return out.join('\n') + '\n';
+}
+
+/** Writes <date>.json, <date>.md and latest.md; returns the JSON path. */
+export function writeResults(dir: string, r: BenchResults): { json: string; md: string; latest: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${r.date}.json`);
+  const previous = existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as BenchResults) : undefined;
+  const merged = merge(previous, r);
+  writeFileSync(json, JSON.stringify(merged, null, 2) + '\n');
+  const text = renderMarkdown(merged);
+  const md = join(dir, `${r.date}.md`);
+  const latest = join(dir, 'latest.md');
+  writeFileSync(md, text);
+  writeFileSync(latest, text);
+  return { json, md, latest };
+}
