@@ -206,6 +206,16 @@ class CsvImporter {
     let res: ResultSetHeader;
     try {
       [res] = (await this.conn.query(loadDataSql(this.expectedFile, t, columns, lineEnd))) as [ResultSetHeader, unknown];
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ER_LOAD_INFILE_CAPABILITY_DISABLED' || code === 'ER_NOT_ALLOWED_COMMAND') throw err;
+      throw new StageError('import', `LOAD DATA of ${file} into ${t.name} failed: ${(err as Error).message}`, {
+        cause: err,
+        // MariaDB's bulk load into an empty table (unique_checks=0) finds duplicates only at the end and says only this.
+        hint: /Operation not permitted/.test((err as Error).message)
+          ? `a duplicate key in ${file}: MariaDB reports it this way when bulk-loading an empty table with unique_checks=0; find it with --csv-method insert, or deduplicate the file`
+          : 'the CSV does not fit the table: check that the schema is the one the CSV was exported with',
+      });
     } finally {
       this.expectedFile = undefined;
     }
