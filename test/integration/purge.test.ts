@@ -22,7 +22,7 @@ import { generatePatchworkToFile } from '../../transforms/patchwork/generate.js'
 import { planPurge, purgeCounts, purgeSteps, renderPurgeCounts, resolveProject } from '../../transforms/patchwork/purge.js';
 import type { PurgeGraph } from '../../transforms/patchwork/purge.js';
 import { fkOrphanInvariants, purgeInvariants } from '../../transforms/patchwork/purge-invariants.js';
-import type { Invariant } from '../../transforms/core/pack.js';
+import type { Invariant, Pack } from '../../transforms/core/pack.js';
 import { patchworkPack } from '../../transforms/patchwork/pack.js';
 import { skip, testDatabase } from '../helpers/db.js';
 import { REFERENCE_DIR } from '../helpers/schema-compare.js';
@@ -202,6 +202,38 @@ test('purging lkml after the pack migrated the same database to 2.1', { skip, ti
     // A second runMigration with other inputs is refused while the pack's plan is stored.
     await db.conn.query('DROP TABLE _drydock_plan, _drydock_checkpoint');
     console.log(`purge of lkml at 2.1 (${PATCHES} patches), ${await purgeAndCheck(db.conn, db.address, SHAPE_2_1)}`);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the wiring for `migrate --drop-project lkml --to 2.1`: purge steps first (at 1.0), then the migrations, all in one plan', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drydock-purge-wired-'));
+  const db = await testDatabase('t_purge_wired');
+  try {
+    await generated(dir, db.address);
+    // What the Patchwork pack's plan() does when options.dropProject is set.
+    const wired: Pack = {
+      ...patchworkPack,
+      async plan(ctx) {
+        const purge = ctx.options.dropProject ? await purgeSteps(ctx, ctx.options.dropProject) : [];
+        return [...purge, ...(await patchworkPack.plan(ctx))];
+      },
+      invariants: (ctx) => [...patchworkPack.invariants(ctx), ...(ctx.options.dropProject ? purgeInvariants(ctx.schema) : [])],
+    };
+    const planOptions = { batchRows: 500, to: '2.1', dropProject: 'lkml' };
+    const m = await runMigration({ address: db.address, pack: wired, planOptions, batchRows: 500, batchSeconds: 0, allowUnbatched: false });
+    assert.equal(m.status, 'done', m.error?.message);
+    assert.ok(m.steps.findIndex((x) => x.id.startsWith('purge:')) === 0);
+    assert.ok(largest(m) <= 500, `largest transaction ${largest(m)}`);
+    const after = await introspect(db.conn);
+    const inv = wired.invariants({ ...context(db.conn, after), options: planOptions });
+    assert.ok(inv.some((i) => i.id === 'purge.profiles-kept') && inv.some((i) => i.id === 'patchwork.patch-project-matches'));
+    assert.deepEqual(await violations(db.conn, inv), []);
+    assert.deepEqual(await rows(db.conn, "SELECT id FROM patchwork_project WHERE linkname = 'lkml'"), []);
+    const patches = await rows(db.conn, 'SELECT COUNT(*) AS n FROM patchwork_patch');
+    assert.ok(Number(patches[0]?.['n']) < PATCHES * 0.7, 'only the other projects\' patches were migrated');
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
