@@ -67,13 +67,18 @@ export interface CsvExportResult {
   seconds: number;
 }
 
+/** Generated columns are computed again on load; the server refuses values for them. */
+export function exportedColumns(t: TableInfo): ColumnInfo[] {
+  return t.columns.filter((c) => !/GENERATED/i.test(c.extra));
+}
+
 function selectList(cols: ColumnInfo[]): string {
   return cols.map((c) => (isBinaryType(c.type) ? `HEX(${qid(c.name)})` : isBitType(c.type) ? `${qid(c.name)} + 0` : qid(c.name))).join(', ');
 }
 
 /** SELECT for the page after `last` (undefined: the first page). Pure, for unit tests. */
 export function pageQuery(t: TableInfo, key: string[], pageRows: number, last: unknown[] | undefined): { sql: string; values: unknown[] } {
-  const cols = selectList(t.columns);
+  const cols = selectList(exportedColumns(t));
   const order = key.map(qid).join(', ');
   if (!last) return { sql: `SELECT ${cols} FROM ${qid(t.name)} ORDER BY ${order} LIMIT ${pageRows}`, values: [] };
   // Expanded rather than a row comparison: MariaDB does not turn `(a, b) > (?, ?)` into an index range.
@@ -91,9 +96,10 @@ const jsonAsText: mysqlCore.TypeCast = (field, next) => (field.type === 'JSON' |
 
 async function exportTable(core: mysqlCore.Connection, t: TableInfo, file: string, pageRows: number, signal?: AbortSignal): Promise<number> {
   const out = createWriteStream(file);
-  const numeric = t.columns.map((c) => isNumericType(c.type) || isBinaryType(c.type));
+  const columns = exportedColumns(t);
+  const numeric = columns.map((c) => isNumericType(c.type) || isBinaryType(c.type));
   const csv = format<string[], string[]>({
-    headers: t.columns.map((c) => c.name),
+    headers: columns.map((c) => c.name),
     quoteColumns: numeric.map((n) => !n),
     quoteHeaders: false,
     rowDelimiter: '\n',
@@ -101,14 +107,14 @@ async function exportTable(core: mysqlCore.Connection, t: TableInfo, file: strin
   });
   csv.pipe(out);
   const key = walkableKey(t);
-  const keyIdx = key?.map((k) => t.columns.findIndex((c) => c.name === k)) ?? [];
+  const keyIdx = key?.map((k) => columns.findIndex((c) => c.name === k)) ?? [];
   let rows = 0;
   let last: unknown[] | undefined;
   try {
     for (;;) {
       signal?.throwIfAborted();
       // A table with no walkable key is one streamed scan; memory stays bounded either way.
-      const q = key ? pageQuery(t, key, pageRows, last) : { sql: `SELECT ${selectList(t.columns)} FROM ${qid(t.name)}`, values: [] };
+      const q = key ? pageQuery(t, key, pageRows, last) : { sql: `SELECT ${selectList(columns)} FROM ${qid(t.name)}`, values: [] };
       let n = 0;
       const stream = core.query({ sql: q.sql, values: q.values, rowsAsArray: true, typeCast: jsonAsText }).stream();
       for await (const row of stream as AsyncIterable<unknown[]>) {
