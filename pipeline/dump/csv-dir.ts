@@ -124,7 +124,8 @@ async function readHeader(file: string): Promise<{ columns: string[]; lineEnd: '
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
     if (nl < 0 && bytesRead === MAX_HEADER_BYTES) throw new DumpError('the header row is longer than 1 MiB', { file, offset: 0, line: 1 }, { hint: 'the first line must hold the column names' });
-    let text = buf.subarray(0, nl < 0 ? bytesRead : nl).toString('utf8');
+    // A UTF-8 BOM (spreadsheet exports) is not part of the first column's name.
+    let text = buf.subarray(0, nl < 0 ? bytesRead : nl).toString('utf8').replace(/^\uFEFF/, '');
     const lineEnd = text.endsWith('\r') ? '\r\n' : '\n';
     if (lineEnd === '\r\n') text = text.slice(0, -1);
     const rows = await new Promise<string[][]>((ok, fail) => {

@@ -294,7 +294,7 @@ class Importer {
       );
     }
     const columns: string[] = [];
-    const values: unknown[] = [];
+    const values: string[] = [];
     const m2m: Array<{ t: Extract<FieldTarget, { kind: 'm2m' }>; ids: unknown[]; field: string }> = [];
     const pkCol = table.primaryKey.length === 1 ? table.primaryKey[0]! : undefined;
     if (pk !== undefined && pk !== null) {
@@ -379,14 +379,14 @@ class Importer {
     return found[0]!.id;
   }
 
-  async add(table: string, columns: string[], values: string[] | unknown[]): Promise<void> {
+  async add(table: string, columns: string[], values: string[]): Promise<void> {
     const sig = `${table}\u0000${columns.join('\u0000')}`;
     let b = this.batches.get(sig);
     if (!b) {
       b = { table, columns, head: `INSERT INTO ${qid(table)} (${columns.map(qid).join(', ')}) VALUES `, values: [], bytes: 0 };
       this.batches.set(sig, b);
     }
-    const tuple = `(${(values as string[]).join(', ')})`;
+    const tuple = `(${values.join(', ')})`;
     if (b.values.length > 0 && (b.values.length >= this.maxRows || b.bytes + tuple.length > this.maxBytes)) await this.flush(sig, b);
     b.values.push(tuple);
     b.bytes += tuple.length + 1;
