@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Comparison, ToolResult } from './comparisons.js';
 import type { Tool, ToolName } from './baselines.js';
+import { median } from './measure.js';
 
 export interface Machine {
   cores: number;
@@ -90,6 +91,10 @@ export function renderMarkdown(r: BenchResults): string {
     for (const t of c.tools) out.push(row(t));
     out.push('');
     for (const t of c.tools) out.push(`- ${t.tool}: ${t.how}`);
+    for (const t of c.tools) {
+      const own = t.rounds.map((r) => r.extra?.['seconds']).filter((x): x is number => typeof x === 'number');
+      if (own.length) out.push(`- ${t.tool}: the stage's own time, without process start-up: ${median(own).toFixed(1)} s (median)`);
+    }
     const extras = c.tools.filter((t) => t.rounds[0]?.extra && (t.rounds[0].extra['largestTransaction'] !== undefined || t.rounds[0].extra['batches'] !== undefined));
     for (const t of extras) {
       const e = t.rounds[0]!.extra!;
