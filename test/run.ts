@@ -41,7 +41,7 @@ let code = 1;
 try {
   const r = await execa(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', ...files],
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=240000', ...files],
     { env, stdio: 'inherit', reject: false },
   );
   code = r.exitCode ?? 1;
