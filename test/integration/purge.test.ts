@@ -23,6 +23,7 @@ import { planPurge, purgeCounts, purgeSteps, renderPurgeCounts, resolveProject }
 import type { PurgeGraph } from '../../transforms/patchwork/purge.js';
 import { fkOrphanInvariants, purgeInvariants } from '../../transforms/patchwork/purge-invariants.js';
 import type { Invariant, Pack } from '../../transforms/core/pack.js';
+import { nextBoundQuery } from '../../transforms/core/range.js';
 import { patchworkPack } from '../../transforms/patchwork/pack.js';
 import { skip, testDatabase } from '../helpers/db.js';
 import { REFERENCE_DIR } from '../helpers/schema-compare.js';
@@ -131,6 +132,15 @@ async function purgeAndCheck(conn: Connection, address: Parameters<typeof runMig
   if (hasPrimary) assert.ok(lkmlUsers.length > 0, 'some users have lkml as primary project');
   assert.ok(Number(lkmlMaintainersElsewhere[0]?.['n']) > 0, 'some lkml maintainers maintain other projects too');
   assert.deepEqual(await violations(conn, fkOrphanInvariants(schema)), [], 'no orphans before');
+
+  // The batch bounds walk the driving table by key with a per-row parent lookup; a semi-join from
+  // the parent side would join and sort all of lkml's comments for every batch.
+  const commentStep = g.actions.find((a) => a.op === 'delete' && a.table === 'patchwork_comment')!.step;
+  const bound = nextBoundQuery(commentStep.driving, [0], BATCH);
+  const explain = await rows(conn, `EXPLAIN ${bound.sql}`, bound.params);
+  assert.equal(explain[0]?.['table'], 't', JSON.stringify(explain));
+  assert.equal(explain[0]?.['key'], 'PRIMARY', JSON.stringify(explain));
+  assert.ok(explain.slice(1).every((e) => e['select_type'] === 'DEPENDENT SUBQUERY'), JSON.stringify(explain));
 
   const counts = await purgeCounts(ctx, 'lkml');
   const rendered = renderPurgeCounts('lkml', counts);

@@ -153,7 +153,7 @@ export function planPurge(schema: SchemaSnapshot, project: PurgeProject): PurgeG
   }
 
   // Predicates: a row belongs when one of its ownership edges leads to a row that belongs. Built
-  // recursively as correlated EXISTS (an index lookup per driving row, not a materialised id list).
+  // recursively as correlated subqueries (an index lookup per driving row, not a materialised id list).
   const building = new Set<string>();
   const ownedPredicate = (table: string, alias: string, depth: number): string => {
     if (table === PROJECT_TABLE) return `${col(alias, rootKey[0]!)} = ${project.id}`;
@@ -174,7 +174,11 @@ export function planPurge(schema: SchemaSnapshot, project: PurgeProject): PurgeG
     }
     const a = `p${depth}`;
     const join = fk.columns.map((c, i) => `${col(a, fk.refColumns[i]!)} = ${col(alias, c)}`).join(' AND ');
-    return `EXISTS (SELECT 1 FROM ${q(fk.refTable)} AS ${q(a)} WHERE ${join} AND ${ownedPredicate(fk.refTable, a, depth + 1)})`;
+    // A scalar subquery, not EXISTS: MariaDB turns EXISTS into a semi-join driven from the parent
+    // side, which joins and sorts ALL the project's child rows for every batch's bound query
+    // (quadratic on lkml). A scalar subquery stays a per-row primary-key lookup while the runner
+    // walks the driving table in key order, so a step reads each driving row about once.
+    return `1 = (SELECT 1 FROM ${q(fk.refTable)} AS ${q(a)} WHERE ${join} AND ${ownedPredicate(fk.refTable, a, depth + 1)} LIMIT 1)`;
   };
 
   const owned = new Map<string, string>();
