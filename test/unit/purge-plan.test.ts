@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SchemaSnapshot, TableInfo } from '../../pipeline/db/introspect.js';
 import { ConfigError } from '../../pipeline/errors.js';
-import { planPurge, purgeSteps, SNAPSHOT_TABLE } from '../../transforms/patchwork/purge.js';
+import { planPurge, purgeSteps, renderPurgeCounts, SNAPSHOT_TABLE } from '../../transforms/patchwork/purge.js';
 import type { PurgeGraph } from '../../transforms/patchwork/purge.js';
 import { purgeInvariants } from '../../transforms/patchwork/purge-invariants.js';
 import type { BatchedStep } from '../../transforms/core/step.js';
@@ -201,4 +201,19 @@ test('invariants: profiles, other maintainers, project references, one orphan ch
   const fks = [...s.tables.values()].reduce((n, t) => n + t.foreignKeys.length, 0);
   assert.equal(ids.filter((i) => i.startsWith('purge.fk-orphan.')).length, fks);
   for (const i of inv) assert.match(i.sql, /LIMIT \d+$/);
+});
+
+test('renderPurgeCounts: totals, one line per table or cleared column, blockers called out', () => {
+  const text = renderPurgeCounts('lkml', [
+    { table: 'patchwork_comment', delete: 2698, update: 0 },
+    { table: 'patchwork_userprofile', delete: 0, update: 4, column: 'primary_project_id' },
+    { table: 'patchwork_project', delete: 1, update: 0 },
+    { table: 'patchwork_person', delete: 0, update: 0, column: 'project_id', blocked: 2 },
+  ]);
+  assert.match(text, /^purge of project lkml: 2,699 rows deleted, 4 rows updated/);
+  assert.match(text, /\npatchwork_comment +2,698\n/);
+  assert.match(text, /\npatchwork_userprofile +primary_project_id +4 set NULL\n/);
+  assert.match(text, /patchwork_person +project_id +BLOCKS: 2 rows/);
+  assert.match(text, /2 row\(s\) block the purge/);
+  assert.ok(text.endsWith('\n'));
 });
