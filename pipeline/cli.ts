@@ -92,6 +92,8 @@ async function main(argv: string[]): Promise<number> {
           .option('keep-server', { type: 'boolean', describe: 'leave the scratch server running and print how to connect' })
           .option('threads', { type: 'number', describe: 'import connections (default: cores)' })
           .option('importer', { choices: ['native', 'client'] as const, describe: 'native (default, parallel) or the mysql client' })
+          .option('schema', { type: 'string', describe: 'schema SQL for a JSON fixture or CSV directory input' })
+          .option('format', { choices: ['sql', 'csv'] as const, describe: 'export format (default sql)' })
           .example('$0 --dump prod.sql --out out/', 'the whole pipeline with a local throwaway server')
           .example('npm run pipeline -- --dump examples/patchwork-1.0-small.sql --out out/ --to 2.1', 'from a checkout'),
       handle(async (a, reporter, signal) => {
@@ -108,14 +110,16 @@ async function main(argv: string[]): Promise<number> {
       'import a dump into a server you hold',
       (y) =>
         y
-          .option('dump', { type: 'string', demandOption: true, describe: 'the dump: .sql, .sql.gz or -' })
+          .option('dump', { type: 'string', demandOption: true, describe: 'the input: .sql, .sql.gz, - (stdin), a dumpdata .json fixture, or a CSV directory' })
           .option('engine-url', { type: 'string', demandOption: true, describe: 'mysql://user@host:port/db' })
           .option('threads', { type: 'number' })
           .option('importer', { choices: ['native', 'client'] as const })
-          .example('$0 import --dump prod.sql.gz --engine-url mysql://root@127.0.0.1:3306/scratch', ''),
+          .option('schema', { type: 'string', describe: 'schema SQL for a JSON fixture or CSV directory' })
+          .example('$0 import --dump prod.sql.gz --engine-url mysql://root@127.0.0.1:3306/scratch', '')
+          .example('$0 import --dump fixture.json --schema schema.sql --engine-url mysql://root@127.0.0.1:3306/scratch', 'a Django dumpdata fixture'),
       handle(async (a, reporter, signal) => {
         const server = await externalEngine.start({ dir: '.', database: '', url: a.engineUrl! });
-        const r = await importStandalone({ server, dump: a.dump!, threads: validateThreads(a.threads), importer: (a.importer as 'native' | 'client') ?? 'native', signal, reporter });
+        const r = await importStandalone({ server, dump: a.dump!, threads: validateThreads(a.threads), importer: (a.importer as 'native' | 'client') ?? 'native', signal, reporter, ...(a.schema ? { schemaFile: a.schema } : {}) });
         printResult(json, r, `drydock: imported ${a.dump} into ${server.address.database}`);
       }),
     )
@@ -157,10 +161,12 @@ async function main(argv: string[]): Promise<number> {
         y
           .option('engine-url', { type: 'string', demandOption: true })
           .option('out', { type: 'string', demandOption: true })
-          .example('$0 export --engine-url mysql://root@127.0.0.1/pw --out out/', ''),
+          .option('format', { choices: ['sql', 'csv'] as const, default: 'sql' as const, describe: 'sql: one mysqldump-compatible file; csv: <table>.csv + schema.sql for LOAD DATA' })
+          .example('$0 export --engine-url mysql://root@127.0.0.1/pw --out out/', '')
+          .example('$0 export --engine-url mysql://root@127.0.0.1/pw --out out-csv/ --format csv', ''),
       handle(async (a, _reporter, signal) => {
         const server = await externalEngine.start({ dir: '.', database: '', url: a.engineUrl! });
-        const m = await exportDump({ address: server.address, out: a.out!, serverVersion: server.version, flavor: server.flavor, signal });
+        const m = await exportDump({ address: server.address, out: a.out!, serverVersion: server.version, flavor: server.flavor, format: (a.format as 'sql' | 'csv') ?? 'sql', signal });
         printResult(json, m, `drydock: exported ${m.tables.length} tables to ${a.out}`);
       }),
     )

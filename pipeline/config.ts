@@ -36,6 +36,8 @@ export interface RawFlags {
   threads?: number;
   importer?: string;
   serverOption?: string[];
+  schema?: string;
+  format?: string;
 }
 
 export function validateBatch(batchRows: number | undefined, batchSeconds: number | undefined): { batchRows: number; batchSeconds: number } {
@@ -79,6 +81,9 @@ export function parseRunConfig(f: RawFlags): Readonly<RunConfig> {
   if (f.sql && !existsSync(f.sql)) throw new ConfigError(`--sql ${f.sql} does not exist`);
   const importer = f.importer ?? 'native';
   if (importer !== 'native' && importer !== 'client') throw new ConfigError(`--importer must be native or client (got ${importer})`);
+  if (f.schema && !existsSync(f.schema)) throw new ConfigError(`--schema ${f.schema} does not exist`);
+  const format = f.format ?? 'sql';
+  if (format !== 'sql' && format !== 'csv') throw new ConfigError(`--format must be sql or csv (got ${format})`);
   const database = f.engineUrl ? parseServerUrl(f.engineUrl).database : (f.database ?? DEFAULT_DATABASE);
   const serverOptions = parseServerOptions(f.serverOption);
   const cfg: RunConfig = {
@@ -93,6 +98,8 @@ export function parseRunConfig(f: RawFlags): Readonly<RunConfig> {
     tcp: !!f.tcp,
     threads: validateThreads(f.threads),
     importer,
+    format,
+    ...(f.schema ? { schemaFile: f.schema } : {}),
     ...(f.to ? { to: f.to } : {}),
     ...(f.pack ? { pack: f.pack } : {}),
     ...(f.sql ? { sqlFile: f.sql } : {}),

@@ -40,6 +40,10 @@ export interface RunConfig {
   tcp: boolean;
   threads: number;
   importer: 'native' | 'client';
+  /** Schema for a JSON fixture or CSV directory input. */
+  schemaFile?: string;
+  /** Export format. */
+  format: 'sql' | 'csv';
   serverOptions?: Record<string, string>;
 }
 
@@ -64,6 +68,9 @@ export interface RunResult {
 /** Pluggable stage implementations: the native importer and the migration runner plug in here. */
 export interface StageHooks {
   importNative?: (o: { server: StartedServer; dump: string; threads: number; signal: AbortSignal; reporter: Reporter }) => Promise<Record<string, unknown>>;
+  /** JSON fixtures and CSV directories (any importer setting). */
+  importOther?: (o: { server: StartedServer; dump: string; threads: number; schemaFile?: string; signal: AbortSignal; reporter: Reporter }) => Promise<Record<string, unknown>>;
+  inputKind?: (dump: string) => 'sql' | 'json' | 'csv';
   migrate?: (o: { server: StartedServer; config: RunConfig; signal: AbortSignal; reporter: Reporter }) => Promise<{ status: 'done' | 'skipped'; detail: Record<string, unknown>; touchedTables: string[] }>;
 }
 
@@ -85,6 +92,7 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
     engine: config.engine,
     engineUrl: config.engineUrl ?? null,
     database: config.database,
+    format: config.format,
   };
   const rd = RunDir.open({
     inputs,
@@ -166,7 +174,10 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
         }
       }
       let detail: Record<string, unknown>;
-      if (config.importer === 'native' && hooks.importNative) {
+      const kind = hooks.inputKind?.(config.dump) ?? 'sql';
+      if (kind !== 'sql' && hooks.importOther) {
+        detail = await hooks.importOther({ server: srv, dump: config.dump, threads: config.threads, signal, reporter, ...(config.schemaFile ? { schemaFile: config.schemaFile } : {}) });
+      } else if (config.importer === 'native' && hooks.importNative) {
         detail = await hooks.importNative({ server: srv, dump: config.dump, threads: config.threads, signal, reporter });
       } else {
         const r = await importWithClient({ address: srv.address, dump: config.dump, signal, onEvent: (e) => reporter.event({ ...e, stage: 'import' }) });
@@ -204,6 +215,7 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
       async () => {
         manifest = await exportDump({
           address: srv.address,
+          format: config.format,
           out: config.out,
           serverVersion: srv.version,
           flavor: srv.flavor,

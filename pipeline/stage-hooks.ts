@@ -9,6 +9,9 @@ import type { StageHooks } from './run.js';
 import { connect } from './db/connection.js';
 import { importWithClient } from './stages/import-client.js';
 import { importDump } from './stages/import.js';
+import { importJsonFixture } from './dump/json-fixture.js';
+import { importCsvDir } from './dump/csv-dir.js';
+import { existsSync, statSync } from 'node:fs';
 import { planMigration, runMigration } from './stages/migrate.js';
 import type { MigrateOptions, MigrateResult, Plan } from './stages/migrate.js';
 import { renderPlanJson, renderPlanText } from './stages/plan-render.js';
@@ -27,7 +30,32 @@ export interface MigrateFlags {
   dropProject?: string;
 }
 
-export async function importStandalone(o: { server: StartedServer; dump: string; threads: number; importer: 'native' | 'client'; signal: AbortSignal; reporter: Reporter }): Promise<Record<string, unknown>> {
+/** What kind of input a `--dump` path is: a SQL dump (.sql, .sql.gz, stdin), a Django JSON fixture, or a CSV directory. */
+export function inputKind(dump: string): 'sql' | 'json' | 'csv' {
+  if (dump === '-') return 'sql';
+  if (existsSync(dump) && statSync(dump).isDirectory()) return 'csv';
+  return /\.json$/i.test(dump) ? 'json' : 'sql';
+}
+
+export async function importStandalone(o: {
+  server: StartedServer;
+  dump: string;
+  threads: number;
+  importer: 'native' | 'client';
+  schemaFile?: string;
+  signal: AbortSignal;
+  reporter: Reporter;
+}): Promise<Record<string, unknown>> {
+  const onEvent = (e: object) => o.reporter.event({ type: 'import-event', ...e, stage: 'import' });
+  const kind = inputKind(o.dump);
+  if (kind === 'json') {
+    const r = await importJsonFixture({ address: o.server.address, file: o.dump, signal: o.signal, onEvent, ...(o.schemaFile ? { schemaFile: o.schemaFile } : {}) });
+    return { importer: 'json-fixture', seconds: r.seconds, tables: r.tables.length, rows: r.tables.reduce((n, t) => n + t.rows, 0) };
+  }
+  if (kind === 'csv') {
+    const r = await importCsvDir({ address: o.server.address, dir: o.dump, signal: o.signal, onEvent, ...(o.schemaFile ? { schemaFile: o.schemaFile } : {}) });
+    return { importer: 'csv', seconds: r.seconds, tables: r.tables.length, rows: r.tables.reduce((n, t) => n + t.rows, 0) };
+  }
   if (o.importer === 'client') {
     const r = await importWithClient({ address: o.server.address, dump: o.dump, signal: o.signal, onEvent: (e) => o.reporter.event({ ...e, stage: 'import' }) });
     return { importer: 'client', bytes: r.bytes, seconds: r.seconds };
@@ -177,6 +205,8 @@ export async function migrateStandalone(o: { server: StartedServer; signal: Abor
 export function defaultHooks(): StageHooks {
   return {
     importNative: async (o) => importStandalone({ ...o, importer: 'native' }),
+    importOther: async (o) => importStandalone({ ...o, importer: 'native' }),
+    inputKind,
     migrate: async ({ server, config, signal, reporter }) => {
       if (config.pack === 'none' && !config.sqlFile) return { status: 'skipped', detail: { reason: '--pack none' }, touchedTables: [] };
       const r = await migrate({ server, signal, reporter, ...config });

@@ -100,6 +100,8 @@ async function exportTable(core: mysqlCore.Connection, t: TableInfo, file: strin
   const numeric = columns.map((c) => isNumericType(c.type) || isBinaryType(c.type));
   const csv = format<string[], string[]>({
     headers: columns.map((c) => c.name),
+    // An empty table still gets its header: the importer refuses a file without one.
+    alwaysWriteHeaders: true,
     quoteColumns: numeric.map((n) => !n),
     quoteHeaders: false,
     rowDelimiter: '\n',

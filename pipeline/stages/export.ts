@@ -13,6 +13,7 @@ import { connect } from '../db/connection.js';
 import { withClientOptionFile } from '../db/client-options.js';
 import { findProgram } from '../engine/local.js';
 import type { ServerAddress } from '../db/url.js';
+import { exportCsvDir } from '../dump/csv-writer.js';
 
 export const MANIFEST = 'manifest.json';
 /** drydock's own bookkeeping tables in the scratch database; never exported. */
@@ -27,7 +28,7 @@ export interface TableSummary {
 
 export interface Manifest {
   tool: 'drydock';
-  format: 'sql';
+  format: 'sql' | 'csv';
   createdAt: string;
   database: string;
   server: { flavor: string; version: string };
@@ -40,6 +41,8 @@ export interface Manifest {
 
 export interface ExportOptions {
   address: ServerAddress;
+  /** `sql` (default): one mysqldump-compatible file; `csv`: one `<table>.csv` per table plus schema.sql, for LOAD DATA. */
+  format?: 'sql' | 'csv';
   out: string;
   serverVersion: string;
   flavor: string;
@@ -97,6 +100,28 @@ export async function exportDump(o: ExportOptions): Promise<Manifest> {
   // A manifest from an earlier export would vouch for files we are about to replace.
   rmSync(manifestPath, { force: true });
   const tables = await userTables(o.address);
+  const files = o.format === 'csv' ? await writeCsv(o, tables) : [await writeSql(o)];
+  const summaries = await summarizeTables(o.address, tables);
+  const manifest: Manifest = {
+    tool: 'drydock',
+    format: o.format ?? 'sql',
+    createdAt: new Date().toISOString(),
+    database: o.address.database,
+    server: { flavor: o.flavor, version: o.serverVersion },
+    tables: summaries,
+    files: await Promise.all(files.map(async (name) => ({ name, bytes: statSync(join(o.out, name)).size, sha256: await sha256(join(o.out, name)) }))),
+    ...(o.run ? { run: o.run } : {}),
+    reimport:
+      o.format === 'csv'
+        ? ['mysql <database> < schema.sql', 'drydock import --dump <this directory> --engine-url mysql://user@host:port/<database>   (LOAD DATA LOCAL INFILE per table)']
+        : [`mysql --binary-mode <database> < ${files[0]}`],
+  };
+  writeFileSync(manifestPath + '.partial', JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(manifestPath + '.partial', manifestPath);
+  return manifest;
+}
+
+async function writeSql(o: ExportOptions): Promise<string> {
   const file = `${o.address.database}.sql`;
   const target = join(o.out, file);
   const partial = `${target}.partial`;
@@ -134,21 +159,13 @@ export async function exportDump(o: ExportOptions): Promise<Manifest> {
     }
   });
   renameSync(partial, target);
-  const summaries = await summarizeTables(o.address, tables);
-  const manifest: Manifest = {
-    tool: 'drydock',
-    format: 'sql',
-    createdAt: new Date().toISOString(),
-    database: o.address.database,
-    server: { flavor: o.flavor, version: o.serverVersion },
-    tables: summaries,
-    files: [{ name: file, bytes: statSync(target).size, sha256: await sha256(target) }],
-    ...(o.run ? { run: o.run } : {}),
-    reimport: [`mysql --binary-mode <database> < ${file}`],
-  };
-  writeFileSync(manifestPath + '.partial', JSON.stringify(manifest, null, 2) + '\n');
-  renameSync(manifestPath + '.partial', manifestPath);
-  return manifest;
+  return file;
+}
+
+/** One `<table>.csv` per table plus schema.sql (the format `drydock import` reads back). */
+async function writeCsv(o: ExportOptions, tables: string[]): Promise<string[]> {
+  const r = await exportCsvDir({ address: o.address, dir: o.out, tables, ...(o.signal ? { signal: o.signal } : {}) });
+  return [basename(r.schemaFile), ...r.tables.map((t) => basename(t.file))];
 }
 
 async function internalTables(address: ServerAddress): Promise<string[]> {
