@@ -107,9 +107,14 @@ type Task =
   | { kind: 'insert'; table: TableState; seq: number; stmt: Located }
   | { kind: 'keys'; table: TableState; seq: number };
 
-/** Options for every loader connection: bytes pass 1:1 (see the file comment). */
+/**
+ * Options for every loader connection: bytes pass 1:1 (see the file comment). Session tracking is
+ * off because mysql2 follows the server's reported character_set_client: after the dump's
+ * `SET NAMES utf8mb4` it would start encoding our latin1 strings as UTF-8, doubling every byte
+ * above 0x7f.
+ */
 function loaderConnectionOptions(a: ServerAddress) {
-  return { ...connectionOptions(a), charset: 'BINARY', multipleStatements: false };
+  return { ...connectionOptions(a), charset: 'BINARY', multipleStatements: false, flags: ['-SESSION_TRACK'] };
 }
 
 function excerpt(sql: Buffer): string {
@@ -225,6 +230,8 @@ class Worker {
       if (t === undefined) {
         // Idle: commit now, so that a table whose last INSERT this was can be completed.
         await this.commit();
+        // Work may have arrived while committing, when there was no waiter to wake.
+        if (this.queue.length > 0) continue;
         if (this.closed) return;
         await new Promise<void>((r) => (this.wake = r));
         this.wake = undefined;
@@ -328,9 +335,13 @@ export class Loader {
         w.start();
         w.done.catch((err: unknown) => this.fail(err));
       }
-      for await (const stmt of statements) {
-        this.throwIfFailed();
-        await this.route(stmt);
+      try {
+        for await (const stmt of statements) {
+          this.throwIfFailed();
+          await this.route(stmt);
+        }
+      } catch (err) {
+        throw this.withTable(err);
       }
       this.throwIfFailed();
       this.closeCurrent();
@@ -352,6 +363,18 @@ export class Loader {
       // A connection stuck in a long statement would keep the process alive.
       for (const s of sessions) s.conn.destroy();
     }
+  }
+
+  /** The splitter does not classify; name the table of the statement it choked on. */
+  private withTable(err: unknown): unknown {
+    if (!(err instanceof DumpError) || err.table !== undefined || err.excerpt === undefined) return err;
+    const table = classifyStatement(Buffer.from(err.excerpt, 'utf8')).table;
+    if (table === undefined) return err;
+    const suffix = ` (${err.location.file} at byte ${err.location.offset}`;
+    const cut = err.message.indexOf(suffix);
+    const opts: { table: string; excerpt: string; cause: unknown; hint?: string } = { table, excerpt: err.excerpt, cause: err };
+    if (err.hint !== undefined) opts.hint = err.hint;
+    return new DumpError(cut >= 0 ? err.message.slice(0, cut) : err.message, err.location, opts);
   }
 
   private async settleBackground(): Promise<void> {
@@ -378,6 +401,15 @@ export class Loader {
         return;
       case 'insert': {
         const t = this.tableFor(k.table, k.database, stmt);
+        if (stmt.delimiter === '') {
+          // mysqldump ends every statement with ';': an INSERT without one was cut short, possibly
+          // right after a complete row, which the server would accept and silently lose the rest.
+          throw new DumpError(
+            'the dump ends inside an INSERT (no delimiter after it): the file is truncated',
+            { file: this.file, offset: stmt.offset, line: stmt.line },
+            { table: t.name, excerpt: excerpt(stmt.sql), hint: 're-create the dump, or check that the copy finished' },
+          );
+        }
         if (t.skipped && stmt.offset < t.endOffset) return;
         if (this.current !== t) {
           this.closeCurrent();
@@ -567,7 +599,9 @@ export class Loader {
       // Restated: the dump's trailer may have switched it back on, and the ALTER must not check rows against other tables.
       await conn.query('SET foreign_key_checks = 0');
       try {
+        const t0 = Date.now();
         await conn.query(sql);
+        if (process.env['DRYDOCK_DEBUG']) console.error(`keys ${t.name} ${(Date.now() - t0) / 1000}s`);
       } catch (err) {
         const at = t.createAt ?? { offset: 0, line: 0 };
         throw statementError(err, this.file, { ...at, sql: Buffer.from(sql, 'latin1') }, t.name);
