@@ -195,6 +195,46 @@ export class MigrationBuilder {
     this.steps.push(step);
   }
 
+  /** Django's AddIndex: a named index (Meta.indexes), created at once. */
+  addNamedIndex(table: string, name: string, columns: string[]): void {
+    this.ddl(table, `index-${name}`, `create index ${name}`, `CREATE INDEX ${qid(name)} ON ${qid(table)} (${cols(columns)})`, indexExists(table, name));
+    this.state.addIndex(table, { name, columns, unique: false });
+  }
+
+  /** Django's RemoveIndex: drops a named index. */
+  removeNamedIndex(table: string, name: string): void {
+    this.ddl(table, `drop-index-${name}`, `drop index ${name}`, `DROP INDEX ${qid(name)} ON ${qid(table)}`, not(indexExists(table, name)));
+    this.state.dropIndex(table, name);
+  }
+
+  /**
+   * A unique_together entry removed. Django's MySQL editor first gives a leading FK column an index
+   * of its own when none exists (the unique index may be the one the FK relies on, and MariaDB
+   * refuses to drop that), then drops the unique index.
+   */
+  removeUniqueTogether(table: string, columns: string[]): void {
+    const first = columns[0] ?? '';
+    const s = this.state;
+    if (s.foreignKeyOn(table, [first]) && !s.indexOn(table, [first]) && !s.uniqueOn(table, [first])) this.createIndex(table, [first]);
+    this.dropUniqueOn(table, columns);
+  }
+
+  /** Django's delete_model: DROP TABLE ... CASCADE (the table's own FKs go with it). */
+  dropTable(table: string): void {
+    this.ddl(table, `drop-table-${table}`, `drop table ${table}`, `DROP TABLE ${qid(table)} CASCADE`, not(tableExists(table)));
+    this.state.dropTable(table);
+  }
+
+  /**
+   * Statements run once in one transaction; only for tables whose size does not grow with the data
+   * (e.g. patchwork_state), never for the big tables, which take batched steps.
+   */
+  smallSql(slug: string, title: string, statements: string[], params?: unknown[][]): void {
+    const step: Extract<Step, { kind: 'sql' }> = { kind: 'sql', id: this.id(slug), title, migration: this.mig, statements };
+    if (params) step.params = params;
+    this.steps.push(step);
+  }
+
   /** The django_migrations row, written as Django writes it; idempotent so a resumed run never doubles it. */
   record(name: string): void {
     this.steps.push({

@@ -28,6 +28,26 @@ import { migration as m0023 } from './0023_timezone_unify.js';
 import { migration as m0024 } from './0024_patch_patch_project.js';
 import { migration as m0025 } from './0025_add_regex_validators.js';
 import { migration as m0026 } from './0026_add_user_bundles_backref.js';
+import { migration as m0027 } from './0027_remove_series_ordering.js';
+import { migration as m0028 } from './0028_add_comment_date_index.js';
+import { migration as m0029 } from './0029_add_list_covering_index.js';
+import { migration as m0030 } from './0030_add_submission_covering_index.js';
+import { migration as m0031 } from './0031_add_patch_series_fields.js';
+import { migration as m0032 } from './0032_migrate_data_from_series_patch_to_patch.js';
+import { migration as m0033 } from './0033_remove_patch_series_model.js';
+import { migration as m0034 } from './0034_project_list_archive_url.js';
+import { migration as m0035 } from './0035_project_list_archive_url_format.js';
+import { migration as m0036 } from './0036_project_commit_url_format.js';
+import { migration as m0037 } from './0037_event_actor.js';
+import { migration as m0038 } from './0038_state_slug.js';
+import { migration as m0039 } from './0039_unique_series_references.js';
+import { migration as m0040 } from './0040_add_related_patches.js';
+import { migration as m0041 } from './0041_python3.js';
+import { migration as m0042 } from './0042_add_cover_model.js';
+import { migration as m0043 } from './0043_merge_patch_submission.js';
+import { migration as m0044 } from './0044_add_project_linkname_validation.js';
+import { migration as m0045 } from './0045_addressed_fields.js';
+import { migration as m0046 } from './0046_patch_comment_events.js';
 
 /** Before the first entry: what a Patchwork 1.0 database has applied. */
 export const BASELINE = ['0001_initial', '0002_fix_patch_state_default_values'] as const;
@@ -57,4 +77,24 @@ export const migrations: readonly PatchworkMigration[] = [
   m0024,
   m0025,
   m0026,
+  m0027,
+  m0028,
+  m0029,
+  m0030,
+  m0031,
+  m0032,
+  m0033,
+  m0034,
+  m0035,
+  m0036,
+  m0037,
+  m0038,
+  m0039,
+  m0040,
+  m0041,
+  m0042,
+  m0043,
+  m0044,
+  m0045,
+  m0046,
 ];
