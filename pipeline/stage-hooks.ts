@@ -16,6 +16,8 @@ import { planMigration, runMigration } from './stages/migrate.js';
 import type { MigrateOptions, MigrateResult, Plan } from './stages/migrate.js';
 import { renderPlanJson, renderPlanText } from './stages/plan-render.js';
 import { choosePack, recognitionContext } from './packs.js';
+import { purgeCounts, renderPurgeCounts } from '../transforms/patchwork/purge.js';
+import type { PurgeCount } from '../transforms/patchwork/purge.js';
 import type { Detection, Pack, PlanOptions } from '../transforms/core/pack.js';
 import type { Step } from '../transforms/core/step.js';
 
@@ -100,8 +102,21 @@ export async function planStandalone(o: { server: StartedServer; json: boolean }
   const m = await migrateOptions(o.server, o);
   if (!m) return o.json ? JSON.stringify({ steps: [], reason: 'no transform pack recognises this database' }) : 'nothing to do: no transform pack recognises this database (use --pack or --sql)';
   const plan = await planMigration(m.opts);
-  if (o.json) return renderPlanJson(plan);
-  return driftText(m.detection) + renderPlanText(plan);
+  const purge = o.dropProject && m.pack?.name === 'patchwork' ? await purgeSummary(o.server, o, o.dropProject) : undefined;
+  if (o.json) return purge ? JSON.stringify({ purge: purge.counts, plan: JSON.parse(renderPlanJson(plan)) as unknown }, null, 2) : renderPlanJson(plan);
+  return driftText(m.detection) + (purge ? purge.text + '\n' : '') + renderPlanText(plan);
+}
+
+/** Per table: rows the purge will delete and update, counted with the steps' own conditions. */
+async function purgeSummary(server: StartedServer, f: MigrateFlags, project: string): Promise<{ counts: PurgeCount[]; text: string }> {
+  const conn = await connect(server.address);
+  try {
+    const ctx = await recognitionContext(conn, server.address.database, planOptions(f));
+    const counts = await purgeCounts(ctx, project);
+    return { counts, text: renderPurgeCounts(project, counts) };
+  } finally {
+    await conn.end();
+  }
 }
 
 /** Differences between the live schema and what the detected version should have: shown before anything runs. */

@@ -284,6 +284,13 @@ async function readStoredPlan(conn: Connection, db: string): Promise<StoredPlan 
   return JSON.parse(String(r[0]['plan'])) as StoredPlan;
 }
 
+/** True when every step of the stored plan is checkpointed done. */
+async function isFinished(conn: Connection, db: string, stored: StoredPlan): Promise<boolean> {
+  if (!(await tableExists(conn, db, CHECKPOINT_TABLE))) return stored.steps.length === 0;
+  const done = await readCheckpoints(conn, db);
+  return stored.steps.every((s) => done.get(s.id)?.status === 'done');
+}
+
 function checkStoredPlan(stored: StoredPlan, want: { source: string; fingerprint: string }, db: string): void {
   if (stored.format !== PLAN_FORMAT) {
     throw new ConfigError(`database ${db} holds a drydock plan in format ${stored.format}; this drydock writes format ${PLAN_FORMAT}`, {
@@ -343,7 +350,8 @@ export async function planMigration(o: MigrateOptions): Promise<Plan> {
   const want = await fingerprintOf(o);
   const conn = await connectOrExplain(o.address);
   try {
-    const stored = await readStoredPlan(conn, db);
+    let stored = await readStoredPlan(conn, db);
+    if (stored && stored.fingerprint !== want.fingerprint && (await isFinished(conn, db, stored))) stored = undefined;
     if (stored) checkStoredPlan(stored, want, db);
     const steps = stored ? stored.steps : await buildSteps(o, conn, db);
     return { database: db, source: want.source, fingerprint: want.fingerprint, batchRows: o.batchRows, stored: !!stored, steps: await estimateAll(conn, db, steps, o.batchRows) };
@@ -493,6 +501,11 @@ export async function runMigration(o: MigrateOptions): Promise<MigrateResult> {
     locked = true;
 
     let stored = await readStoredPlan(conn, db);
+    if (stored && stored.fingerprint !== want.fingerprint && (await isFinished(conn, db, stored))) {
+      // A finished plan has nothing left to resume: retire it so the next migration can plan afresh.
+      await conn.query(`DROP TABLE IF EXISTS ${qid(db)}.${qid(PLAN_TABLE)}, ${qid(db)}.${qid(CHECKPOINT_TABLE)}`);
+      stored = undefined;
+    }
     if (stored) checkStoredPlan(stored, want, db);
     const steps = stored ? stored.steps : await buildSteps(o, conn, db);
     const unbatched = steps.filter((s): s is SqlStep & { unbatched: NonNullable<SqlStep['unbatched']> } => s.kind === 'sql' && !!s.unbatched);

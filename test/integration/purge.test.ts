@@ -223,15 +223,7 @@ test('the wiring for `migrate --drop-project lkml --to 2.1`: purge steps first (
   const db = await testDatabase('t_purge_wired');
   try {
     await generated(dir, db.address);
-    // What the Patchwork pack's plan() does when options.dropProject is set.
-    const wired: Pack = {
-      ...patchworkPack,
-      async plan(ctx) {
-        const purge = ctx.options.dropProject ? await purgeSteps(ctx, ctx.options.dropProject) : [];
-        return [...purge, ...(await patchworkPack.plan(ctx))];
-      },
-      invariants: (ctx) => [...patchworkPack.invariants(ctx), ...(ctx.options.dropProject ? purgeInvariants(ctx.schema) : [])],
-    };
+    const wired: Pack = patchworkPack; // its plan() puts the purge first when options.dropProject is set
     const planOptions = { batchRows: 500, to: '2.1', dropProject: 'lkml' };
     const m = await runMigration({ address: db.address, pack: wired, planOptions, batchRows: 500, batchSeconds: 0, allowUnbatched: false });
     assert.equal(m.status, 'done', m.error?.message);

@@ -14,6 +14,8 @@ import { INVARIANTS_2_1 } from './invariants.js';
 import { APP, MigrationBuilder } from './migration.js';
 import { BASELINE, migrations } from './migrations/index.js';
 import { SchemaState } from './schema-state.js';
+import { purgeSteps } from './purge.js';
+import { purgeInvariants } from './purge-invariants.js';
 
 export const VERSIONS = ['1.0', '2.1', '3.x'];
 
@@ -62,6 +64,11 @@ export function firstPending(applied: string[]): number {
   return first;
 }
 
+/** `--drop-project` without `--to` purges only: deleting a project must not also upgrade the database by surprise. */
+function purgeOnly(ctx: PlanContext): boolean {
+  return ctx.options.dropProject !== undefined && ctx.options.to === undefined;
+}
+
 export const patchworkPack: Pack = {
   name: 'patchwork',
   versions: VERSIONS,
@@ -81,18 +88,24 @@ export const patchworkPack: Pack = {
         hint: 'Django migrations only go forward here; choose a later --to',
       });
     }
+    // The purge is planned from the untouched schema, so it runs first: its SQL names the input's
+    // tables, and the migrations then move only what is kept.
+    const purge = ctx.options.dropProject ? await purgeSteps(ctx, ctx.options.dropProject) : [];
+    if (purgeOnly(ctx)) return purge;
     const b = new MigrationBuilder(SchemaState.fromSnapshot(ctx.schema), ctx, new Set(applied));
     for (const m of migrations.slice(first - BASELINE.length, last - BASELINE.length + 1)) {
       b.begin(m.name);
       await m.plan(b);
       b.record(m.name);
     }
-    return b.steps;
+    return [...purge, ...b.steps];
   },
 
   invariants(ctx: PlanContext) {
+    const purge = ctx.options.dropProject ? purgeInvariants(ctx.schema) : [];
+    if (purgeOnly(ctx)) return purge;
     const last = targetIndex(ctx.options.to);
-    return last >= ALL_NAMES.indexOf(VERSION_LAST_MIGRATION['2.1'] ?? '') ? INVARIANTS_2_1 : [];
+    return [...(last >= ALL_NAMES.indexOf(VERSION_LAST_MIGRATION['2.1'] ?? '') ? INVARIANTS_2_1 : []), ...purge];
   },
 };
 
