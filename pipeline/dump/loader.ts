@@ -93,8 +93,11 @@ export interface LoaderOptions {
   threads: number;
   signal?: AbortSignal;
   hooks: LoaderHooks;
-  /** Rewrites a CREATE statement (latin1 text) for the target server; returns the rewrites made. */
-  rewriteCreate?: (sql: string) => { sql: string; rewrites: string[] };
+  /**
+   * Rewrites a DDL or SET statement (latin1 text) for the target server flavor; `sql: ''` skips
+   * it. Never called for INSERTs. May throw (e.g. FlavorError); the loader adds the location.
+   */
+  rewrite?: (sql: string) => { sql: string; rewrites: string[] };
 }
 
 interface Located {
@@ -392,9 +395,11 @@ export class Loader {
     switch (k.kind) {
       case 'comment-only':
         return;
-      case 'set':
-        this.log.push(stmt.sql.toString('latin1'));
+      case 'set': {
+        const sql = this.rewrite(stmt, undefined);
+        if (sql) this.log.push(sql);
         return;
+      }
       case 'lock':
       case 'unlock':
         if (k.kind === 'unlock') this.closeCurrent();
@@ -452,8 +457,8 @@ export class Loader {
       case 'create-routine':
       case 'create-event': {
         this.closeCurrent();
-        let sql = stmt.sql.toString('latin1');
-        if (this.opts.rewriteCreate) sql = this.rewrite(sql);
+        const sql = this.rewrite(stmt, k.table);
+        if (!sql) return;
         const pre = k.kind === 'create-trigger' && k.name !== undefined ? `DROP TRIGGER IF EXISTS ${qid(k.name)}` : undefined;
         if (pre) this.deferred.push({ seq: this.log.length, sql: pre, stmt, table: k.table });
         this.deferred.push({ seq: this.log.length, sql, stmt, table: k.table });
@@ -505,15 +510,30 @@ export class Loader {
     );
   }
 
-  private rewrite(sql: string): string {
-    const r = this.opts.rewriteCreate!(sql);
-    for (const x of r.rewrites) if (!this.rewrites.includes(x)) this.rewrites.push(x);
+  /** The statement as latin1 text, rewritten for the target flavor; '' when it is to be skipped. */
+  private rewrite(stmt: Statement, table: string | undefined): string {
+    const sql = stmt.sql.toString('latin1');
+    if (!this.opts.rewrite) return sql;
+    let r: { sql: string; rewrites: string[] };
+    try {
+      r = this.opts.rewrite(sql);
+    } catch (err) {
+      const opts: { hint?: string; cause: unknown; excerpt: string; table?: string } = { cause: err, excerpt: excerpt(stmt.sql) };
+      const hint = (err as { hint?: string }).hint;
+      if (hint !== undefined) opts.hint = hint;
+      if (table !== undefined) opts.table = table;
+      throw new DumpError((err as Error).message, { file: this.file, offset: stmt.offset, line: stmt.line }, opts);
+    }
+    for (const x of r.rewrites) {
+      const note = `${table ?? 'line ' + stmt.line}: ${x}`;
+      if (!this.rewrites.includes(note)) this.rewrites.push(note);
+    }
     return r.sql;
   }
 
   private async createTable(name: string, stmt: Statement, end: number): Promise<void> {
-    let sql = stmt.sql.toString('latin1');
-    if (this.opts.rewriteCreate) sql = this.rewrite(sql);
+    const sql = this.rewrite(stmt, name);
+    if (!sql) return;
     const split = splitCreateTable(sql);
     const prev = this.hooks.completed.get(name);
     const existing = this.tables.get(name);
@@ -665,9 +685,11 @@ export class Loader {
   }
 
   private async execDdl(stmt: Statement, table: string | undefined): Promise<void> {
+    const sql = this.rewrite(stmt, table);
+    if (!sql) return;
     await this.ddl.syncTo(this.log.length);
     try {
-      await this.ddl.conn.query(stmt.sql.toString('latin1'));
+      await this.ddl.conn.query(sql);
     } catch (err) {
       throw statementError(err, this.file, stmt, table);
     }

@@ -20,6 +20,8 @@ import { Loader, type TableState } from '../dump/loader.js';
 import { splitStatements } from '../dump/splitter.js';
 import { openSqlSource } from '../dump/sql-source.js';
 import { progressSnapshot } from '../report/progress.js';
+import { rewriteForFlavor } from '../dump/flavor-rewrite.js';
+import { flavorOf } from '../engine/engine.js';
 
 /** The ledger table in the scratch database. */
 export const LEDGER_TABLE = '_drydock_import';
@@ -193,7 +195,11 @@ export async function importDump(o: ImportOptions): Promise<ImportResult> {
     };
     if (o.onEvent) timer = setInterval(progress, PROGRESS_INTERVAL_MS);
 
+    const [ver] = (await control.query('SELECT VERSION() AS v')) as [Array<{ v: string }>, unknown];
+    const targetVersion = String(ver[0]?.v ?? '');
+    const target = flavorOf(targetVersion);
     const loader = new Loader({
+      rewrite: (sql) => rewriteForFlavor(sql, target, { targetVersion }),
       address: o.address,
       file: o.dump,
       threads,
