@@ -8,6 +8,8 @@
  * docs/bench-scaling.svg). Generated dumps and their loaded datadirs are cached in bench/work/.
  */
 import yargs from 'yargs';
+import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { hideBin } from 'yargs/helpers';
 import { availableParallelism } from 'node:os';
 import { resolve, join, relative } from 'node:path';
@@ -38,6 +40,19 @@ async function tools(install: boolean): Promise<Record<ToolName, Tool>> {
   return t;
 }
 
+/** HEAD and the uncommitted files drydock's measured code comes from. */
+async function codeState(): Promise<{ commit: string; uncommitted: string[] }> {
+  const head = await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, reject: false });
+  const st = await execa('git', ['status', '--porcelain', '--', 'pipeline', 'transforms', 'scripts/bench'], { cwd: REPO_ROOT, reject: false });
+  return {
+    commit: String(head.stdout).trim() || 'unknown',
+    uncommitted: String(st.stdout)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3)),
+  };
+}
+
 interface CommonArgs {
   seed: number;
   threads: number;
@@ -65,6 +80,7 @@ async function runComparisons(which: ComparisonName[], a: CommonArgs & { patches
   ];
   for (const x of Object.values(t)) if (x.missing) notes.push(`${x.name} missing: ${x.missing}`);
   return {
+    code: await codeState(),
     tool: 'drydock-bench',
     format: 1,
     date: today(),
@@ -133,6 +149,17 @@ await yargs(hideBin(process.argv))
       const files = writeResults(resolve(a.resultsDir), r);
       process.stdout.write(renderMarkdown(r));
       log(`bench: wrote ${files.json}, ${files.md}, ${files.latest}`);
+    },
+  )
+  .command(
+    'render',
+    're-write <date>.md and latest.md from <date>.json (after a change to the report format)',
+    (y) => y.option('date', { type: 'string', default: today() }),
+    (a) => {
+      const dir = resolve(a.resultsDir);
+      const r = JSON.parse(readFileSync(join(dir, `${a.date}.json`), 'utf8')) as BenchResults;
+      const files = writeResults(dir, r);
+      log(`bench: wrote ${files.md}, ${files.latest}`);
     },
   )
   .command(

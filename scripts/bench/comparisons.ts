@@ -7,6 +7,7 @@
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StartedServer } from '../../pipeline/engine/engine.js';
 import { measure, median, procMemory, rate, ratio } from './measure.js';
@@ -29,6 +30,8 @@ export interface RoundResult {
   peakRssBytes: number;
   /** Peak RSS of the server (mariadbd VmHWM, includes its start-up), bytes. */
   serverPeakRssBytes: number | null;
+  /** The machine's 1-minute load average just before the run: other work on the machine shows here. */
+  loadAverage?: number;
   /** Facts the tool reported (e.g. drydock's largest transaction). */
   extra?: Record<string, unknown>;
 }
@@ -123,6 +126,7 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
       let server: StartedServer | undefined;
       try {
         server = await serverFrom(rc.workDir, serverName, await c.from());
+        const loadAverage = Math.round(loadavg()[0]! * 100) / 100;
         let extra: Record<string, unknown> | undefined;
         const m = await measure(
           async (ctx) => {
@@ -133,9 +137,9 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
         const serverPeak = server.pid ? (procMemory(server.pid)?.hwm ?? null) : null;
         const problems = c.check ? await c.check(server) : [];
         if (problems.length) throw new Error(`wrong result: ${problems.slice(0, 5).join('; ')}`);
-        res.rounds.push({ seconds: m.seconds, peakRssBytes: m.peakRssBytes, serverPeakRssBytes: serverPeak, ...(extra ? { extra } : {}) });
+        res.rounds.push({ seconds: m.seconds, peakRssBytes: m.peakRssBytes, serverPeakRssBytes: serverPeak, loadAverage, ...(extra ? { extra } : {}) });
         if (res.bytes === undefined) res.bytes = c.bytes();
-        rc.log(`bench: ${name} round ${round}/${rc.rounds} ${c.tool}: ${m.seconds.toFixed(1)} s, tool RSS ${(m.peakRssBytes / 1e6).toFixed(0)} MB, server RSS ${serverPeak ? (serverPeak / 1e6).toFixed(0) : '?'} MB`);
+        rc.log(`bench: ${name} round ${round}/${rc.rounds} ${c.tool}: ${m.seconds.toFixed(1)} s (load ${loadAverage} before), tool RSS ${(m.peakRssBytes / 1e6).toFixed(0)} MB, server RSS ${serverPeak ? (serverPeak / 1e6).toFixed(0) : '?'} MB`);
       } catch (err) {
         res.status = 'failed';
         res.reason = (err as Error).message.slice(0, 2000);

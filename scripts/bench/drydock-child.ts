@@ -8,6 +8,7 @@
  * each step as one statement over the whole table (`{range}` → the driving filter or `1=1`).
  */
 import { text } from 'node:stream/consumers';
+import { performance } from 'node:perf_hooks';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { importDump } from '../../pipeline/stages/import.js';
 import { exportDump } from '../../pipeline/stages/export.js';
@@ -55,6 +56,7 @@ async function run(job: ChildJob): Promise<Record<string, unknown>> {
         rows: r.steps.reduce((n, s) => n + s.rows, 0),
         largestTransaction: Math.max(0, ...r.steps.map((s) => s.largestTransaction)),
         seconds: r.seconds,
+        stepSeconds: Object.fromEntries(r.steps.map((s) => [s.id, Math.round(s.seconds * 1000) / 1000])),
       };
     }
     case 'replay': {
@@ -62,6 +64,7 @@ async function run(job: ChildJob): Promise<Record<string, unknown>> {
       const conn = await connect(job.address);
       let largest = 0;
       let rows = 0;
+      const stepSeconds: Record<string, number> = {};
       const note = (r: unknown) => {
         const n = (r as ResultSetHeader).affectedRows ?? 0;
         rows += n;
@@ -69,6 +72,7 @@ async function run(job: ChildJob): Promise<Record<string, unknown>> {
       };
       try {
         for (const { step: s } of plan.steps) {
+          const t0 = performance.now();
           if (s.kind === 'batched') {
             const range = s.driving.where ? `(${s.driving.where})` : '1=1';
             note((await conn.query(s.sql.replace(RANGE_PLACEHOLDER, range), s.params ?? []))[0]);
@@ -77,11 +81,12 @@ async function run(job: ChildJob): Promise<Record<string, unknown>> {
           } else {
             for (const [i, sql] of s.statements.entries()) note((await conn.query(sql, s.params?.[i] ?? []))[0]);
           }
+          stepSeconds[s.id] = Math.round(performance.now() - t0) / 1000;
         }
       } finally {
         await conn.end();
       }
-      return { steps: plan.steps.length, rows, largestTransaction: largest };
+      return { steps: plan.steps.length, rows, largestTransaction: largest, stepSeconds };
     }
     case 'export': {
       const m = await exportDump({ address: job.address, out: job.out, serverVersion: job.serverVersion, flavor: job.flavor });

@@ -3,7 +3,7 @@
  * (a process tree, polled from /proc) kept apart from the server's (its own VmHWM). Pure helpers
  * (median, rates, ratios) are exported for the report and the smoke test.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import type { Options as ExecaOptions } from 'execa';
@@ -41,16 +41,43 @@ function parents(): Map<number, number[]> {
   return children;
 }
 
+/**
+ * Children of one process from /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN): reads only
+ * the tree's own files, so sampling costs little CPU on a small machine. Undefined when the kernel
+ * lacks the file.
+ */
+function childrenOf(pid: number): number[] | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(`/proc/${pid}/task/${t}`)) return undefined;
+    }
+  }
+  return out;
+}
+
 /** A pid and all its descendants, minus the excluded subtrees (the server's). */
 export function processTree(roots: Iterable<number>, exclude: ReadonlySet<number> = new Set()): number[] {
-  const children = parents();
+  let scan: Map<number, number[]> | undefined;
   const out: number[] = [];
   const todo = [...roots];
   while (todo.length) {
     const p = todo.pop()!;
     if (exclude.has(p)) continue;
     out.push(p);
-    todo.push(...(children.get(p) ?? []));
+    const kids = scan ? scan.get(p) : childrenOf(p);
+    if (kids === undefined && !scan) {
+      scan = parents();
+      todo.push(...(scan.get(p) ?? []));
+    } else todo.push(...(kids ?? []));
   }
   return out;
 }

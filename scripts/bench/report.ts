@@ -29,6 +29,8 @@ export interface BenchResults {
   machine: Machine;
   data: { generator: 'patchwork 1.0'; patches: number; seed: number; dumpBytes: number; rows: number; rowsPerTable: Record<string, number> };
   threads: number;
+  /** The code measured: drydock runs from the working tree, so uncommitted changes count. */
+  code?: { commit: string; uncommitted: string[] };
   comparisons: Comparison[];
   notes: string[];
 }
@@ -71,6 +73,22 @@ function row(t: ToolResult): string {
   return `| ${t.tool} | ${m.seconds.toFixed(1)} | ${num(m.rowsPerSecond)} | ${num(m.mbPerSecond, 1)} | ${mb(m.peakRssBytes)} | ${mb(m.serverPeakRssBytes)} | ${ratio} | ${t.rounds.map((r) => r.seconds.toFixed(1)).join(', ')} |`;
 }
 
+/** Where drydock's migrate time goes: its slowest steps beside the replay's time for the same step (first round). */
+function slowestSteps(c: Comparison, n = 8): string[] {
+  const stepsOf = (role: 'drydock' | 'baseline') => c.tools.find((t) => t.role === role)?.rounds[0]?.extra?.['stepSeconds'] as Record<string, number> | undefined;
+  const d = stepsOf('drydock');
+  if (!d) return [];
+  const b = stepsOf('baseline') ?? {};
+  const top = Object.entries(d)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, n);
+  const out = ['', `drydock's ${top.length} slowest steps (round 1), beside the same step in the replay:`, '', '| step | drydock s | replay s |', '|---|---:|---:|'];
+  for (const [id, sec] of top) out.push(`| ${id} | ${sec.toFixed(2)} | ${b[id] === undefined ? '–' : b[id].toFixed(2)} |`);
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, x) => a + x, 0);
+  out.push(`| all ${Object.keys(d).length} steps | ${sum(d).toFixed(2)} | ${sum(b).toFixed(2)} |`);
+  return out;
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const m = r.machine;
   const out: string[] = [
@@ -79,6 +97,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Machine: ${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}, server ${m.server}.`,
     `Tools: ${Object.entries(m.tools).map(([k, v]) => `${k} (${v})`).join('; ')}.`,
     '',
+    ...(r.code ? [`Code: commit ${r.code.commit}${r.code.uncommitted.length ? `, with uncommitted changes in ${r.code.uncommitted.join(', ')}` : ''}.`, ''] : []),
     `Data: generated Patchwork 1.0, ${num(r.data.patches)} patches (seed ${r.data.seed}), dump ${(r.data.dumpBytes / 1e6).toFixed(0)} MB, ${num(r.data.rows)} rows in all tables. Threads = ${r.threads}.`,
     '',
     'Every measured run: a fresh, identically tuned local server (drydock\'s bulk-load settings) started on a copy of the same datadir, so every tool begins with a cold buffer pool; tools take turns within each round; the median of the rounds is shown. ' +
@@ -100,10 +119,15 @@ export function renderMarkdown(r: BenchResults): string {
       const e = t.rounds[0]!.extra!;
       out.push(`- ${t.tool}: largest transaction ${num(e['largestTransaction'] as number)} rows${e['batches'] !== undefined ? `, ${num(e['batches'] as number)} transactions` : ''}${e['rows'] !== undefined ? `, ${num(e['rows'] as number)} rows touched` : ''}`);
     }
+    out.push(...slowestSteps(c));
     if (c.targets.length) {
       out.push('', 'Targets:', '');
       for (const t of c.targets) out.push(`- ${t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met'}: ${t.target} (measured ${t.value === null ? '–' : t.value.toFixed(2)})`);
     }
+  }
+  const loads = r.comparisons.flatMap((c) => c.tools.flatMap((t) => t.rounds.map((x) => x.loadAverage))).filter((x): x is number => x !== undefined);
+  if (loads.length) {
+    out.push('', `1-minute load average before each measured run: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} (${r.machine.cores} cores); above the core count, other work shared the machine and the times are noisier.`);
   }
   if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   return out.join('\n') + '\n';
