@@ -69,6 +69,11 @@ export interface ReimportOptions {
   loader?: LoaderChoice;
   /** Drop whatever the backup database holds (the rollback point of an earlier swap) before swapping. */
   force?: boolean;
+  /**
+   * false: load and verify only, leaving live tables untouched, so an operator can look before the
+   * swap; the same command with the default (true) then resumes, loads nothing, verifies and swaps.
+   */
+  swap?: boolean;
   renameLockWaitSeconds?: number;
   signal?: AbortSignal;
   onEvent?: (e: ReimportEvent) => void;
@@ -86,6 +91,8 @@ export interface ReimportResult {
   /** What verification compared per table (see `checksumsComparable`). */
   compared: Comparison;
   tables: TableSummary[];
+  /** False when called with `swap: false`: staged and verified, live untouched. */
+  swapped: boolean;
   /** Live tables moved to the backup (including those the export no longer has). */
   movedToBackup: string[];
   /** Staged tables moved into the live database. */
@@ -479,6 +486,7 @@ export async function reimport(o: ReimportOptions): Promise<ReimportResult> {
     const cmp = checksumsComparable(manifest.server, v?.v ?? '');
 
     const { loader, reason } = await chooseLoader(c, o.loader ?? 'auto');
+    const base = { database: names.live, staging: names.staging, backup: names.backup, loader };
     await ensureDatabaseLike(c, names.staging, names.live);
     const staging: ServerAddress = { ...o.address, database: names.staging };
     emit({ type: 'load-start', loader, reason, staging: names.staging });
@@ -511,6 +519,9 @@ export async function reimport(o: ReimportOptions): Promise<ReimportResult> {
     const compared: Comparison = cmp.comparable ? 'rows+checksum' : 'rows';
     emit({ type: 'verified', tables: tables.length, compared, reason: cmp.reason });
     o.signal?.throwIfAborted();
+    if (o.swap === false) {
+      return { ...base, compared, tables, swapped: false, movedToBackup: [], movedToLive: [], warnings: [], seconds: (Date.now() - started) / 1000 };
+    }
 
     // Everything below runs in seconds; the lock must still be ours (a proxy may have cut an idle connection).
     await lock.assertHeld();
@@ -539,12 +550,10 @@ export async function reimport(o: ReimportOptions): Promise<ReimportResult> {
     const warnings = await viewWarnings(c, names);
     for (const w of warnings) emit({ type: 'warning', ...w });
     return {
-      database: names.live,
-      staging: names.staging,
-      backup: names.backup,
-      loader,
+      ...base,
       compared,
       tables,
+      swapped: true,
       movedToBackup: live,
       movedToLive: staged,
       warnings: warnings.map((w) => w.message),

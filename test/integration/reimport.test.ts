@@ -162,9 +162,17 @@ test('swap, refusal of a second swap, rollback, swap again without loading, clea
   assert.equal(await schemaExists(STAGING), false);
   await admin!.query(`DROP TRIGGER ${qid(LIVE)}.legacy_touch`);
 
+  // Load and verify only: what the runbook does before asking the operator.
+  const staged = await reimport({ address: at(LIVE), from: out, threads: 2, swap: false });
+  assert.equal(staged.swapped, false);
+  await assertLiveUntouched();
+  assert.ok((await tablesOf(STAGING)).includes('patchwork_series'));
+
   const events: ReimportEvent[] = [];
   const r = await reimport({ address: at(LIVE), from: out, threads: 2, onEvent: (e) => events.push(e) });
   assert.equal(r.compared, 'rows+checksum');
+  assert.equal(r.swapped, true);
+  assert.equal(events.filter((e) => e.type === 'table-done').length, 0, 'the staged load was resumed, not repeated');
   assert.equal(r.loader, 'native', 'the test server writes no binlog');
   assert.deepEqual(await summarizeTables(at(LIVE)), manifest.tables, 'live tables are exactly the export');
   assert.deepEqual(await summarizeTables(at(BACKUP)), before0, 'the backup holds the old tables exactly');
