@@ -6,8 +6,9 @@ export function slugify(value: string): string {
   const ascii = value.normalize('NFKD').replace(/[^\x00-\x7f]/g, '');
   return ascii
     .toLowerCase()
-    .replace(/[^\w\s-]/g, '')
-    .replace(/[-\s]+/g, '-')
+    // Python's \s also matches \x1c-\x1f, JavaScript's does not.
+    .replace(/[^\w\s\x1c-\x1f-]/g, '')
+    .replace(/[-\s\x1c-\x1f]+/g, '-')
     .replace(/^[-_]+|[-_]+$/g, '');
 }
 
