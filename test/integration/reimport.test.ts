@@ -167,6 +167,10 @@ test('swap, refusal of a second swap, rollback, swap again without loading, clea
   assert.equal(staged.swapped, false);
   await assertLiveUntouched();
   assert.ok((await tablesOf(STAGING)).includes('patchwork_series'));
+  // mysqldump writes view bodies without the database name: the staged view reads staged tables.
+  const [sv] = await admin!.query(`SHOW CREATE VIEW ${qid(STAGING)}.v_series`);
+  const body = String((sv as Array<Record<string, unknown>>)[0]?.['Create View']);
+  assert.ok(body.includes(`\`${STAGING}\`.\`patchwork_series\``) && !body.includes('t_reimport_src'), body);
 
   const events: ReimportEvent[] = [];
   const r = await reimport({ address: at(LIVE), from: out, threads: 2, onEvent: (e) => events.push(e) });
