@@ -72,7 +72,7 @@ test('1.0 → 2.1: each migration 0003..0026 in order, each closed by its django
   const records = steps.filter((s) => s.id.endsWith('-record'));
   assert.deepEqual(
     records.map((s) => s.migration),
-    migrations.map((m) => `patchwork.${m.name}`),
+    migrations.slice(0, migrations.findIndex((m) => m.name === '0026_add_user_bundles_backref') + 1).map((m) => `patchwork.${m.name}`),
   );
   for (const r of records) {
     assert.equal(r.kind, 'sql');

@@ -1,6 +1,5 @@
 /**
- * The Patchwork pack: Patchwork's own migrations (1.0 → 2.1 now, 3.x as its migrations are added
- * to migrations/index.ts), as drydock steps that leave exactly the schema and django_migrations
+ * The Patchwork pack: Patchwork's own migrations 0003..0046 (1.0 → 2.1 → 3.x), as drydock steps that leave exactly the schema and django_migrations
  * rows Django would, with every data move batched.
  *
  * plan() runs once, on the untouched database: the schema state (schema-state.ts) carries the
@@ -11,6 +10,7 @@ import type { Step } from '../core/step.js';
 import { ConfigError } from '../../pipeline/errors.js';
 import { appliedPatchwork, detect, VERSION_LAST_MIGRATION } from './detect.js';
 import { INVARIANTS_2_1 } from './invariants.js';
+import { FIRST_3X_INVARIANT_MIGRATION, INVARIANTS_3X } from './invariants-3x.js';
 import { APP, MigrationBuilder } from './migration.js';
 import { BASELINE, migrations } from './migrations/index.js';
 import { SchemaState } from './schema-state.js';
@@ -105,7 +105,9 @@ export const patchworkPack: Pack = {
     const purge = ctx.options.dropProject ? purgeInvariants(ctx.schema) : [];
     if (purgeOnly(ctx)) return purge;
     const last = targetIndex(ctx.options.to);
-    return [...(last >= ALL_NAMES.indexOf(VERSION_LAST_MIGRATION['2.1'] ?? '') ? INVARIANTS_2_1 : []), ...purge];
+    // Each list queries the tables of its own era: 0042/0043 fold patchwork_submission away.
+    const version = last >= ALL_NAMES.indexOf(FIRST_3X_INVARIANT_MIGRATION) ? INVARIANTS_3X : last >= ALL_NAMES.indexOf(VERSION_LAST_MIGRATION['2.1'] ?? '') ? INVARIANTS_2_1 : [];
+    return [...version, ...purge];
   },
 };
 
