@@ -20,11 +20,23 @@ import { engineFor } from './engine/index.js';
 import { stopLeftover } from './engine/local.js';
 import { externalEngine } from './engine/external.js';
 import { exportDump } from './stages/export.js';
+import { reimport, rollback, cleanup } from './stages/reimport.js';
+import { parseServerUrl, resolvePassword } from './db/url.js';
+import { registerSecret } from './redact.js';
 import { generatePatchworkToFile } from '../transforms/patchwork/generate.js';
 import { DEFAULT_RUNS_ROOT } from './run-dir.js';
 import { join } from 'node:path';
 
-type Flags = RawFlags & { json?: boolean; patches?: number; version?: string; seed?: number; dryRun?: boolean; nullStatePatches?: number; dir?: string };
+type Flags = RawFlags & {
+  from?: string;
+  stagingDatabase?: string;
+  backupDatabase?: string;
+  loader?: string;
+  force?: boolean;
+  swap?: boolean;
+  renameLockWait?: number;
+  keepStaging?: boolean;
+  keepBackup?: boolean; json?: boolean; patches?: number; version?: string; seed?: number; dryRun?: boolean; nullStatePatches?: number; dir?: string };
 
 /** SIGINT/SIGTERM abort the run; stages check the signal and `finally` blocks stop the server. */
 function abortOnSignals(): AbortController {
@@ -171,6 +183,84 @@ async function main(argv: string[]): Promise<number> {
       }),
     )
     .command(
+      'reimport',
+      'load an export into production safely: a staging database, verification against the manifest, one atomic RENAME swap, the old tables kept for rollback',
+      (y) =>
+        y
+          .option('from', { type: 'string', demandOption: true, describe: 'the export directory (with manifest.json)' })
+          .option('engine-url', { type: 'string', demandOption: true, describe: 'the production server and live database (password: MYSQL_PWD)' })
+          .option('staging-database', { type: 'string', describe: 'default <db>_drydock_new' })
+          .option('backup-database', { type: 'string', describe: 'default <db>_drydock_old' })
+          .option('threads', { type: 'number' })
+          .option('loader', { choices: ['auto', 'native', 'client'] as const, describe: 'auto: native unless that would keep rows from the replicas' })
+          .option('force', { type: 'boolean', describe: 'discard what the backup database holds from an earlier swap' })
+          .option('swap', { type: 'boolean', default: true, describe: '--no-swap: load and verify only' })
+          .option('rename-lock-wait', { type: 'number', describe: 'seconds the RENAME may wait for locks (default 10)' })
+          .example('$0 reimport --from out/ --engine-url mysql://admin@db1:3306/patchwork --no-swap', 'stage and verify, look, then run again without --no-swap')
+          .example('$0 rollback --engine-url mysql://admin@db1:3306/patchwork', 'undo the swap'),
+      handle(async (a, reporter, signal) => {
+        const address = productionAddress(a.engineUrl!);
+        const r = await reimport({
+          address,
+          from: a.from!,
+          signal,
+          onEvent: (e) => reporter.event({ ...e, type: String(e.type), stage: 'reimport' }),
+          swap: a.swap !== false,
+          ...(a.stagingDatabase ? { stagingDatabase: a.stagingDatabase } : {}),
+          ...(a.backupDatabase ? { backupDatabase: a.backupDatabase } : {}),
+          ...(a.threads !== undefined ? { threads: validateThreads(a.threads) } : {}),
+          ...(a.loader ? { loader: a.loader as 'auto' | 'native' | 'client' } : {}),
+          ...(a.force ? { force: true } : {}),
+          ...(a.renameLockWait !== undefined ? { renameLockWaitSeconds: a.renameLockWait } : {}),
+        });
+        printResult(json, r, r.swapped ? `drydock: swapped ${address.database} (old tables in the backup database; \`drydock rollback\` undoes it)` : `drydock: staged and verified; run again without --no-swap to swap`);
+      }),
+    )
+    .command(
+      'rollback',
+      'undo a reimport swap: the backup tables go live again in one atomic RENAME',
+      (y) =>
+        y
+          .option('engine-url', { type: 'string', demandOption: true })
+          .option('staging-database', { type: 'string' })
+          .option('backup-database', { type: 'string' })
+          .option('rename-lock-wait', { type: 'number' }),
+      handle(async (a, reporter) => {
+        const address = productionAddress(a.engineUrl!);
+        const r = await rollback({
+          address,
+          onEvent: (e) => reporter.event({ ...e, type: String(e.type), stage: 'reimport' }),
+          ...(a.stagingDatabase ? { stagingDatabase: a.stagingDatabase } : {}),
+          ...(a.backupDatabase ? { backupDatabase: a.backupDatabase } : {}),
+          ...(a.renameLockWait !== undefined ? { renameLockWaitSeconds: a.renameLockWait } : {}),
+        });
+        printResult(json, r, `drydock: rolled back ${address.database}`);
+      }),
+    )
+    .command(
+      'cleanup',
+      'drop the backup (and staging) database of a reimport once you are satisfied; never automatic',
+      (y) =>
+        y
+          .option('engine-url', { type: 'string', demandOption: true })
+          .option('staging-database', { type: 'string' })
+          .option('backup-database', { type: 'string' })
+          .option('keep-staging', { type: 'boolean' })
+          .option('keep-backup', { type: 'boolean' }),
+      handle(async (a, reporter) => {
+        const address = productionAddress(a.engineUrl!);
+        const r = await cleanup({
+          address,
+          onEvent: (e) => reporter.event({ ...e, type: String(e.type), stage: 'reimport' }),
+          backup: !a.keepBackup,
+          staging: !a.keepStaging,
+          ...(a.stagingDatabase ? { stagingDatabase: a.stagingDatabase } : {}),
+          ...(a.backupDatabase ? { backupDatabase: a.backupDatabase } : {}),
+        });
+        printResult(json, r, `drydock: cleaned up after ${address.database}`);
+      }),
+    )
+    .command(
       'generate',
       'write a seeded Patchwork database dump with a production shape',
       (y) =>
@@ -236,6 +326,13 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof PipelineError) && e.name !== 'AbortError' && process.env['DRYDOCK_DEBUG']) process.stderr.write(String(e.stack) + '\n');
   }
   return exit;
+}
+
+/** A production server: never created or changed by connecting (unlike a scratch server). */
+function productionAddress(url: string) {
+  const address = resolvePassword(parseServerUrl(url));
+  registerSecret(address.password);
+  return address;
 }
 
 function migrateFlags(a: ArgumentsCamelCase<Flags>) {
