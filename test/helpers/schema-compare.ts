@@ -2,12 +2,29 @@
  * Compares a live database's tables with a reference mysqldump, table by table, on SHOW CREATE
  * TABLE text (only AUTO_INCREMENT=N is normalised away).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Connection } from 'mysql2/promise';
 import { qid } from '../../pipeline/db/connection.js';
 import { parseDumpTables, schemaDrift } from '../../transforms/patchwork/detect.js';
 
-export const REFERENCE_DIR = '/work/shared/reference';
+/**
+ * The reference schemas live in the workplace's shared/ folder beside the checkout (CI lays a copy
+ * there too); DRYDOCK_REFERENCE_DIR overrides. Missing references fail loudly: exactness tests
+ * must never pass by skipping.
+ */
+export const REFERENCE_DIR = findReferenceDir();
+
+function findReferenceDir(): string {
+  const candidates = [
+    process.env['DRYDOCK_REFERENCE_DIR'],
+    fileURLToPath(new URL('../../../shared/reference', import.meta.url)),
+    '/work/shared/reference',
+  ].filter((d): d is string => !!d);
+  const found = candidates.find((d) => existsSync(`${d}/steps`));
+  if (!found) throw new Error(`Patchwork reference schemas not found (looked in ${candidates.join(', ')}); set DRYDOCK_REFERENCE_DIR`);
+  return found;
+}
 
 /** CREATE TABLE text of every table in the reference file. */
 export function referenceTables(file: string): Map<string, string> {
