@@ -85,9 +85,7 @@ export async function loadDataImport(ctx: MeasureContext, client: Tool, importer
 
 export async function mysqldumpExport(ctx: MeasureContext, tool: Tool, a: ServerAddress, outFile: string): Promise<void> {
   await withClientOptionFile(a, (cnf) =>
-    ctx.run(tool.path!, [`--defaults-extra-file=${cnf}`, '--single-transaction', '--quick', '--hex-blob', '--routines', '--triggers', '--events', '--max-allowed-packet=1G', a.database], {
-      stdout: { file: outFile },
-    }),
+    ctx.run(tool.path!, [`--defaults-extra-file=${cnf}`, '--single-transaction', '--quick', '--hex-blob', '--routines', '--triggers', '--events', '--max-allowed-packet=1G', `--result-file=${outFile}`, a.database]),
   );
 }
 

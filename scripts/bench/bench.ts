@@ -61,26 +61,18 @@ interface CommonArgs {
   resultsDir: string;
 }
 
+/**
+ * Runs the comparisons; after each one the results so far are written (merged into the day's
+ * file), so a run that dies later keeps what it measured.
+ */
 async function runComparisons(which: ComparisonName[], a: CommonArgs & { patches: number; rounds: number; to: string }): Promise<BenchResults> {
   const t = await tools(a.install);
   const server = await findServerBinary();
   const data = await prepareData({ workDir: a.workDir, patches: a.patches, seed: a.seed, threads: a.threads, tools: t, loaded: true, log });
   const rc: RunContext = { workDir: a.workDir, data, rounds: a.rounds, threads: a.threads, tools: t, log };
   const comparisons: Comparison[] = [];
-  for (const w of which) {
-    log(`bench: ${w}: ${a.rounds} round(s) on ${a.patches} patches`);
-    if (w === 'import') comparisons.push(await importComparison(rc));
-    else if (w === 'migrate') comparisons.push(await migrateComparison(rc, a.to));
-    else comparisons.push(await exportComparison(rc));
-  }
-  const notes = [
-    'drydock\'s wall time includes starting its node process (tsx transpiles on start-up, about a second).',
-    'The drydock export also counts rows, runs CHECKSUM TABLE on every table and hashes the file for its manifest; mysqldump and mydumper do none of that.',
-    'Import results are checked after every run (exact row count of every table against the generator\'s), outside the timing.',
-  ];
-  for (const x of Object.values(t)) if (x.missing) notes.push(`${x.name} missing: ${x.missing}`);
-  return {
-    code: await codeState(),
+  const code = await codeState();
+  const results = (): BenchResults => ({
     tool: 'drydock-bench',
     format: 1,
     date: today(),
@@ -88,9 +80,24 @@ async function runComparisons(which: ComparisonName[], a: CommonArgs & { patches
     machine: describeMachine(server.version, t),
     data: { generator: 'patchwork 1.0', patches: a.patches, seed: a.seed, dumpBytes: data.dumpBytes, rows: data.totalRows, rowsPerTable: data.rows },
     threads: a.threads,
+    code,
     comparisons,
     notes,
-  };
+  });
+  const notes = [
+    'drydock\'s wall time includes starting its node process (tsx transpiles on start-up, about a second).',
+    'The drydock export also counts rows, runs CHECKSUM TABLE on every table and hashes the file for its manifest; mysqldump and mydumper do none of that.',
+    'Import results are checked after every run (exact row count of every table against the generator\'s), outside the timing.',
+  ];
+  for (const x of Object.values(t)) if (x.missing) notes.push(`${x.name} missing: ${x.missing}`);
+  for (const w of which) {
+    log(`bench: ${w}: ${a.rounds} round(s) on ${a.patches} patches`);
+    if (w === 'import') comparisons.push(await importComparison(rc));
+    else if (w === 'migrate') comparisons.push(await migrateComparison(rc, a.to));
+    else comparisons.push(await exportComparison(rc));
+    writeResults(a.resultsDir, results());
+  }
+  return results();
 }
 
 async function runScaling(a: CommonArgs & { sizes: number[]; rounds: number; svg: string; tools: string[] }): Promise<void> {

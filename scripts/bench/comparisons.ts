@@ -5,7 +5,7 @@
  * median of the rounds is reported. drydock runs in its own process (drydock-child.ts) so that
  * its peak RSS is drydock's alone; the server's peak RSS (mariadbd's VmHWM) is kept apart.
  */
-import { rmSync, mkdirSync } from 'node:fs';
+import { rmSync, mkdirSync, statfsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,16 @@ interface Contender {
   check?: (server: StartedServer) => Promise<string[]>;
   /** Bytes read or written, after the first round. */
   bytes: () => number;
+  /** Removes what the run wrote outside the server (an export), once measured. */
+  cleanup?: () => void;
+}
+
+/** A measured run needs room for a copy of the datadir and the tool's output. */
+export const MIN_FREE_BYTES = 8e9;
+
+function freeBytes(path: string): number {
+  const s = statfsSync(path);
+  return s.bavail * s.bsize;
 }
 
 async function runDrydock(ctx: MeasureContext, job: ChildJob): Promise<Record<string, unknown>> {
@@ -125,6 +135,8 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
       const serverName = `${name}-${c.tool}`;
       let server: StartedServer | undefined;
       try {
+        const free = freeBytes(rc.workDir);
+        if (free < MIN_FREE_BYTES) throw new Error(`only ${(free / 1e9).toFixed(1)} GB free on the disk of ${rc.workDir} (want ${MIN_FREE_BYTES / 1e9} GB for a datadir copy and the output); free some space and re-run`);
         server = await serverFrom(rc.workDir, serverName, await c.from());
         const loadAverage = Math.round(loadavg()[0]! * 100) / 100;
         let extra: Record<string, unknown> | undefined;
@@ -139,12 +151,18 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
         if (problems.length) throw new Error(`wrong result: ${problems.slice(0, 5).join('; ')}`);
         res.rounds.push({ seconds: m.seconds, peakRssBytes: m.peakRssBytes, serverPeakRssBytes: serverPeak, loadAverage, ...(extra ? { extra } : {}) });
         if (res.bytes === undefined) res.bytes = c.bytes();
+        c.cleanup?.();
         rc.log(`bench: ${name} round ${round}/${rc.rounds} ${c.tool}: ${m.seconds.toFixed(1)} s (load ${loadAverage} before), tool RSS ${(m.peakRssBytes / 1e6).toFixed(0)} MB, server RSS ${serverPeak ? (serverPeak / 1e6).toFixed(0) : '?'} MB`);
       } catch (err) {
         res.status = 'failed';
         res.reason = (err as Error).message.slice(0, 2000);
         rc.log(`bench: ${name} ${c.tool} failed: ${res.reason}`);
       } finally {
+        try {
+          c.cleanup?.();
+        } catch {
+          /* best effort */
+        }
         if (server) await discard(server, rc.workDir, serverName).catch(() => {});
       }
     }
@@ -242,15 +260,17 @@ export async function exportComparison(rc: RunContext): Promise<Comparison> {
       from: loaded,
       run: (ctx, s) => runDrydock(ctx, { op: 'export', address: s.address, out: fresh(join(out, 'drydock')), serverVersion: s.version, flavor: s.flavor }),
       bytes: () => sizeOf(join(out, 'drydock')),
+      cleanup: () => rmSync(join(out, 'drydock'), { recursive: true, force: true }),
     },
     {
       tool: 'mysqldump',
       role: 'baseline',
-      how: 'mysqldump --single-transaction --quick --hex-blob > file',
+      how: 'mysqldump --single-transaction --quick --hex-blob --result-file=file',
       skip: tools.mysqldump.missing,
       from: loaded,
       run: (ctx, s) => mysqldumpExport(ctx, tools.mysqldump, s.address, fresh(join(out, 'mysqldump.sql'))),
       bytes: () => sizeOf(join(out, 'mysqldump.sql')),
+      cleanup: () => rmSync(join(out, 'mysqldump.sql'), { force: true }),
     },
     {
       tool: 'mydumper',
@@ -260,6 +280,7 @@ export async function exportComparison(rc: RunContext): Promise<Comparison> {
       from: loaded,
       run: (ctx, s) => mydumperExport(ctx, tools.mydumper, s.address, fresh(join(out, 'mydumper')), threads),
       bytes: () => sizeOf(join(out, 'mydumper')),
+      cleanup: () => rmSync(join(out, 'mydumper'), { recursive: true, force: true }),
     },
   ]);
 }

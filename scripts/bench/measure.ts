@@ -142,7 +142,9 @@ export async function measure(fn: (ctx: MeasureContext) => Promise<void>, exclud
   const sampler = new TreeSampler(exclude);
   const ctx: MeasureContext = {
     async run(file, args, options = {}) {
-      const child = execa(file, args, { reject: false, stdout: 'pipe', stderr: 'pipe', ...options, buffer: true });
+      // Output sent elsewhere (a file) is not collected: execa would stop the program at maxBuffer.
+      const collect = options.stdout === undefined || options.stdout === 'pipe';
+      const child = execa(file, args, { reject: false, stdout: 'pipe', stderr: 'pipe', ...options, buffer: { stdout: collect, stderr: true } });
       sampler.register(child.pid);
       const r = await child;
       if (r.exitCode !== 0) {

@@ -5,7 +5,7 @@
  * run separately. Formatting is pure and unit-testable.
  */
 import { cpus, totalmem, release, availableParallelism } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Comparison, ToolResult } from './comparisons.js';
 import type { Tool, ToolName } from './baselines.js';
@@ -139,11 +139,17 @@ export function writeResults(dir: string, r: BenchResults): { json: string; md: 
   const json = join(dir, `${r.date}.json`);
   const previous = existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as BenchResults) : undefined;
   const merged = merge(previous, r);
-  writeFileSync(json, JSON.stringify(merged, null, 2) + '\n');
+  writeAtomic(json, JSON.stringify(merged, null, 2) + '\n');
   const text = renderMarkdown(merged);
   const md = join(dir, `${r.date}.md`);
   const latest = join(dir, 'latest.md');
-  writeFileSync(md, text);
-  writeFileSync(latest, text);
+  writeAtomic(md, text);
+  writeAtomic(latest, text);
   return { json, md, latest };
+}
+
+/** A full disk or a crash mid-write must not leave an earlier run's results truncated. */
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.partial`, text);
+  renameSync(`${path}.partial`, path);
 }
