@@ -104,8 +104,14 @@ interface Contender {
   cleanup?: () => void;
 }
 
-/** A measured run needs room for a copy of the datadir and the tool's output. */
-export const MIN_FREE_BYTES = 8e9;
+/**
+ * A measured run needs room for a copy of the datadir, the tool's output and the redo log's
+ * growth: about three times the dump plus 2 GB. Checked before each run, so a shared disk that
+ * fills up fails one measurement with a clear message instead of the whole benchmark.
+ */
+export function minFreeBytes(dumpBytes: number): number {
+  return 3 * dumpBytes + 2e9;
+}
 
 function freeBytes(path: string): number {
   const s = statfsSync(path);
@@ -136,7 +142,8 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
       let server: StartedServer | undefined;
       try {
         const free = freeBytes(rc.workDir);
-        if (free < MIN_FREE_BYTES) throw new Error(`only ${(free / 1e9).toFixed(1)} GB free on the disk of ${rc.workDir} (want ${MIN_FREE_BYTES / 1e9} GB for a datadir copy and the output); free some space and re-run`);
+        const want = minFreeBytes(rc.data.dumpBytes);
+        if (free < want) throw new Error(`only ${(free / 1e9).toFixed(1)} GB free on the disk of ${rc.workDir} (want ${(want / 1e9).toFixed(1)} GB for a datadir copy, the output and the redo log); free some space and re-run`);
         server = await serverFrom(rc.workDir, serverName, await c.from());
         const loadAverage = Math.round(loadavg()[0]! * 100) / 100;
         let extra: Record<string, unknown> | undefined;
