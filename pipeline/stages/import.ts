@@ -222,6 +222,13 @@ export async function importDump(o: ImportOptions): Promise<ImportResult> {
             identity,
             t.endOffset,
           ]),
+        columnCharsets: async (table) => {
+          const [cs] = (await control.query(
+            'SELECT DISTINCT CHARACTER_SET_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CHARACTER_SET_NAME IS NOT NULL',
+            [table],
+          )) as [Array<{ c: string }>, unknown];
+          return cs.map((r) => r.c);
+        },
         onRows: (n) => {
           rows += n;
         },

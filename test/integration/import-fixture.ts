@@ -58,6 +58,9 @@ CREATE TABLE aria_t (id INT PRIMARY KEY, v VARCHAR(10), KEY v (v)) ENGINE=Aria;
 CREATE TABLE \`odd\`\`name\` (\`we;ird\` INT PRIMARY KEY, \`x\` INT, KEY \`x;\` (\`x\`)) ENGINE=InnoDB;
 CREATE TABLE empty_t (id INT PRIMARY KEY, v INT, KEY v (v)) ENGINE=InnoDB;
 CREATE TABLE ts_t (id INT PRIMARY KEY, t TIMESTAMP NULL) ENGINE=InnoDB;
+-- Columns in another character set than the dump's SET NAMES: the server must convert.
+CREATE TABLE latin_t (id INT PRIMARY KEY, v VARCHAR(20) CHARACTER SET latin1, w VARCHAR(20), KEY v (v)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO latin_t VALUES (1, 'Grüße ½', 'Grüße 😀'), (2, 'naïve', '日本');
 INSERT INTO parent VALUES (1,'eins','abc'),(2,'zwei','d''e'),(3,'drei ✓','f;g'),(4,'vier','h\\\\i'),(5,'fünf','😀');
 INSERT INTO child VALUES (1, 1, 2, 'Grüße, 😀 日本語 \\'quoted\\' "double" back\\\\slash', UNHEX('${ALL_BYTES}'), '2024-01-01 00:00:00.5', 1.5),
 ${childRows()};
