@@ -12,7 +12,7 @@ import { exitCodeFor, PipelineError, ConfigError } from './errors.js';
 import { redact } from './redact.js';
 import { createReporter } from './report/reporter.js';
 import type { Reporter } from './report/reporter.js';
-import { parseRunConfig, validateBatch, validateThreads, parseServerOptions, DEFAULT_DATABASE } from './config.js';
+import { parseRunConfig, validateBatch, validateThreads, parseServerOptions, parseSize, DEFAULT_DATABASE } from './config.js';
 import type { RawFlags } from './config.js';
 import { runPipeline, keepServerMessage } from './run.js';
 import { defaultHooks, importStandalone, migrateStandalone, planStandalone } from './stage-hooks.js';
@@ -75,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
       .option('engine-url', { type: 'string', describe: 'external scratch server: mysql://user@host:port/db or mysql://user@localhost/db?socket=/path (password: MYSQL_PWD)' })
       .option('image', { type: 'string', describe: 'docker engine image, e.g. mariadb:10.11 or mysql:8.0' })
       .option('server-option', { type: 'string', array: true, describe: 'local engine server option key=value (repeatable), e.g. innodb_buffer_pool_size=8M' })
-      .option('tcp', { type: 'boolean', describe: 'local engine: also listen on a free loopback port' });
+      .option('tcp', { type: 'boolean', describe: 'local engine: also listen on a free loopback port' })
+      .option('server-memory', { type: 'string', describe: 'local engine: memory to size the buffer pool (40%) and redo log from, e.g. 4G (default: the machine\'s)' });
   const migrateOpts = (y: Argv, requireUrl = true) =>
     (requireUrl ? y.option('engine-url', { type: 'string', demandOption: true, describe: 'the server holding the database to migrate' }) : y)
       .option('pack', { type: 'string', describe: 'transform pack (default: what django_migrations shows)' })
@@ -288,7 +289,16 @@ async function main(argv: string[]): Promise<number> {
           (z) => engineOpts(z).option('dir', { type: 'string', default: join(DEFAULT_RUNS_ROOT, 'server'), describe: 'server directory' }).option('database', { type: 'string', default: DEFAULT_DATABASE }),
           handle(async (a, reporter, signal) => {
             const opts = parseServerOptions(a.serverOption);
-            const s = await engineFor(a.engine ?? 'local').start({ dir: resolve(a.dir!), database: a.database!, keep: true, tcp: !!a.tcp, signal, ...(opts ? { options: opts } : {}), ...(a.image ? { image: a.image } : {}) });
+            const s = await engineFor(a.engine ?? 'local').start({
+              dir: resolve(a.dir!),
+              database: a.database!,
+              keep: true,
+              tcp: !!a.tcp,
+              signal,
+              ...(opts ? { options: opts } : {}),
+              ...(a.image ? { image: a.image } : {}),
+              ...(a.serverMemory ? { memoryBytes: parseSize(a.serverMemory, '--server-memory') } : {}),
+            });
             reporter.event({ type: 'keep-server', message: keepServerMessage(s) });
             printResult(json, { url: s.address.socket ? `mysql://root@localhost/${s.address.database}?socket=${s.address.socket}` : `mysql://root@127.0.0.1:${s.address.port}/${s.address.database}`, pid: s.pid, version: s.version }, `mysql://root@localhost/${s.address.database}?socket=${s.address.socket ?? ''}`);
           }),

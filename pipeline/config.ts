@@ -38,6 +38,7 @@ export interface RawFlags {
   serverOption?: string[];
   schema?: string;
   format?: string;
+  serverMemory?: string;
 }
 
 export function validateBatch(batchRows: number | undefined, batchSeconds: number | undefined): { batchRows: number; batchSeconds: number } {
@@ -68,6 +69,14 @@ export function parseServerOptions(pairs: string[] | undefined): Record<string, 
     out[m[1]!] = m[2]!;
   }
   return out;
+}
+
+/** `512M`, `2G`, `1073741824` → bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`${flag} '${text}' is not a size`, { hint: 'e.g. 512M, 2G or a number of bytes' });
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[(m[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  return Math.floor(Number(m[1]) * unit);
 }
 
 export function parseRunConfig(f: RawFlags): Readonly<RunConfig> {
@@ -109,6 +118,7 @@ export function parseRunConfig(f: RawFlags): Readonly<RunConfig> {
     ...(f.image ? { image: f.image } : {}),
     ...(f.runDir ? { runDir: f.runDir } : {}),
     ...(serverOptions ? { serverOptions } : {}),
+    ...(f.serverMemory ? { serverMemory: parseSize(f.serverMemory, '--server-memory') } : {}),
   };
   return Object.freeze(cfg);
 }

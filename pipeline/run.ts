@@ -3,7 +3,7 @@
  * directory, records each finished stage, and resumes from that record when the same command is
  * run again. The server is stopped in `finally`, whatever happened, unless --keep-server.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { StageError, VerificationError } from './errors.js';
 import { RunDir } from './run-dir.js';
 import type { StageRecord } from './run-dir.js';
@@ -12,10 +12,10 @@ import type { StartedServer } from './engine/engine.js';
 import type { Reporter } from './report/reporter.js';
 import { connect, qid } from './db/connection.js';
 import { formatServerUrl } from './db/url.js';
-import { exportDump, summarizeTables } from './stages/export.js';
+import { exportDump, hasManifest, summarizeTables } from './stages/export.js';
 import type { Manifest, TableSummary } from './stages/export.js';
 import { importWithClient } from './stages/import-client.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Frozen, validated configuration of a run (built by cli.ts from the flags). */
 export interface RunConfig {
@@ -45,6 +45,8 @@ export interface RunConfig {
   /** Export format. */
   format: 'sql' | 'csv';
   serverOptions?: Record<string, string>;
+  /** Memory the local server plans for (buffer pool, redo log), bytes; default: the machine's. */
+  serverMemory?: number;
 }
 
 export interface StageResult {
@@ -107,6 +109,16 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
   const results: StageResult[] = [];
   let server: StartedServer | undefined;
   let manifest: Manifest | undefined;
+  if (rd.stage('export')?.status === 'done' && hasManifest(config.out) && !config.keepServer) {
+    // Finished before: the result stands and the scratch datadir is gone; nothing to redo.
+    reporter.event({ type: 'run-complete', message: `run ${rd.state.runId} already finished; result in ${resolve(config.out)} (--fresh runs it again)` });
+    for (const name of STAGES) results.push({ name, status: 'skipped', detail: { resumed: true } });
+    try {
+      return finish(true);
+    } finally {
+      rd.unlock();
+    }
+  }
 
   const stage = async (name: string, fn: () => Promise<{ status?: 'done' | 'skipped'; detail?: Record<string, unknown> } | void>, resumable = true) => {
     const prev = rd.stage(name);
@@ -126,7 +138,7 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
       reporter.event({ type: 'stage-done', stage: name, message: `${rec.status} in ${rec.seconds?.toFixed(1)} s` });
     } catch (err) {
       const interrupted = (err as Error).name === 'AbortError' || signal.aborted;
-      const failed = server ? serverDeath(server) : undefined;
+      const failed = server ? await serverDeath(server) : undefined;
       const wrapped =
         failed && name !== 'engine'
           ? new StageError(name as 'import', `the server died during ${name} (${failed}); see ${server?.errorLog ?? 'its error log'}`, {
@@ -154,6 +166,7 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
           ...(config.engineUrl ? { url: config.engineUrl } : {}),
           ...(config.image ? { image: config.image } : {}),
           ...(config.serverOptions ? { options: config.serverOptions } : {}),
+          ...(config.serverMemory ? { memoryBytes: config.serverMemory } : {}),
         });
         reporter.event({ type: 'server', stage: 'engine', message: `${server.engine} ${server.version} at ${formatServerUrl(server.address)}` });
         return { detail: { engine: server.engine, version: server.version, flavor: server.flavor } };
@@ -229,7 +242,11 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
     if (config.keepServer) reporter.event({ type: 'keep-server', message: keepServerMessage(srv) });
     return finish(true);
   } finally {
-    if (server && !config.keepServer) await server.stop();
+    if (server && !config.keepServer) {
+      await server.stop();
+      // A finished run needs its scratch datadir no more (GBs at production scale); a failed one keeps it to resume.
+      if (rd.stage('export')?.status === 'done' && server.engine === 'local') rmSync(join(rd.serverDir, 'data'), { recursive: true, force: true });
+    }
     rd.unlock();
   }
 
@@ -248,18 +265,35 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
   }
 }
 
-/** Why the server is gone, or undefined while it runs. A dead pid is checked directly: its exit event may not have arrived yet. */
-function serverDeath(s: StartedServer): string | undefined {
-  const e = s.exited();
-  if (e) return `exit code ${e.code}, signal ${e.signal}`;
-  if (s.pid) {
-    try {
-      process.kill(s.pid, 0);
-    } catch {
-      return `process ${s.pid} is gone`;
-    }
+/**
+ * Why the server is gone, or undefined while it runs. A client usually notices a dead server a
+ * moment before its parent does (the exit is not reaped yet, the process is a zombie), so the
+ * process state is read directly and the exit is awaited briefly.
+ */
+async function serverDeath(s: StartedServer): Promise<string | undefined> {
+  for (let i = 0; i < 20; i++) {
+    const e = s.exited();
+    if (e) return `exit code ${e.code}, signal ${e.signal}`;
+    if (!s.pid) return undefined;
+    if (!processRuns(s.pid)) return `process ${s.pid} is gone`;
+    await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    // Field 3 of /proc/<pid>/stat is the state; Z (zombie) and X (dead) mean it has exited.
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** Tables the plan did not touch must come out exactly as they went in (count and checksum). */

@@ -29,7 +29,8 @@ export const BUFFER_POOL_SHARE = 0.4;
 export const MIN_BUFFER_POOL = 128 * MiB;
 export const MAX_BUFFER_POOL = 16 * GiB;
 export const MIN_REDO_LOG = 256 * MiB;
-export const MAX_REDO_LOG = 4 * GiB;
+/** InnoDB allocates the redo log in full: every scratch datadir costs this much disk at least. */
+export const MAX_REDO_LOG = 1 * GiB;
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));

@@ -51,7 +51,7 @@ test('start, answer, stop: no process left', { skip }, async () => {
 test('a server that dies mid-run is reported as a dead server, exit non-zero', { skip }, async () => {
   const runDir = join(tmp, 'crash');
   const run = drydock(['run', '--dump', dump, '--out', join(tmp, 'crash-out'), '--run-dir', runDir, '--importer', 'client', '--pack', 'none']);
-  await waitFor(() => importStarted(runDir) && serverPid(runDir) !== undefined, 60_000, 'the import to start');
+  await waitFor(() => importStarted(runDir) && serverPid(runDir) !== undefined, 120_000, 'the import to start', run);
   process.kill(serverPid(runDir)!, 'SIGKILL');
   const { code } = await run.exit;
   assert.notEqual(code, 0);
@@ -63,7 +63,7 @@ test('a server that dies mid-run is reported as a dead server, exit non-zero', {
 test('SIGTERM during a run stops the server and exits 130', { skip }, async () => {
   const runDir = join(tmp, 'sigterm');
   const run = drydock(['run', '--dump', dump, '--out', join(tmp, 'sigterm-out'), '--run-dir', runDir, '--importer', 'client', '--pack', 'none']);
-  await waitFor(() => importStarted(runDir) && serverPid(runDir) !== undefined, 60_000, 'the import to start');
+  await waitFor(() => importStarted(runDir) && serverPid(runDir) !== undefined, 120_000, 'the import to start', run);
   const pid = serverPid(runDir)!;
   run.child.kill('SIGTERM');
   const { code } = await run.exit;
@@ -74,7 +74,7 @@ test('SIGTERM during a run stops the server and exits 130', { skip }, async () =
 test('SIGKILL of drydock: the watchdog stops the server', { skip }, async () => {
   const runDir = join(tmp, 'sigkill');
   const run = drydock(['run', '--dump', dump, '--out', join(tmp, 'sigkill-out'), '--run-dir', runDir, '--importer', 'client', '--pack', 'none']);
-  await waitFor(() => importStarted(runDir) && serverPid(runDir) !== undefined, 60_000, 'the import to start');
+  await waitFor(() => importStarted(runDir) && serverPid(runDir) !== undefined, 120_000, 'the import to start', run);
   const pid = serverPid(runDir)!;
   run.child.kill('SIGKILL');
   await run.exit;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { parseRunConfig, validateBatch, parseServerOptions, DEFAULT_BATCH_ROWS } from '../../pipeline/config.js';
+import { parseRunConfig, validateBatch, parseServerOptions, parseSize, DEFAULT_BATCH_ROWS } from '../../pipeline/config.js';
 import { ConfigError, EXIT_CODES } from '../../pipeline/errors.js';
 import { verifyUntouched } from '../../pipeline/run.js';
 import { containerPlan } from '../../pipeline/engine/docker.js';
@@ -71,4 +71,13 @@ test('docker engine: container definition as data', () => {
   const m = containerPlan({}, 'pw');
   assert.equal(m.image, 'mariadb:10.11');
   assert.equal(m.env['MARIADB_ROOT_PASSWORD'], 'pw');
+});
+
+test('sizes: 512M, 2G, bytes; garbage is a ConfigError', () => {
+  assert.equal(parseSize('512M', '--server-memory'), 512 * 1024 ** 2);
+  assert.equal(parseSize('2G', '--server-memory'), 2 * 1024 ** 3);
+  assert.equal(parseSize('1.5GiB', '--server-memory'), 1.5 * 1024 ** 3);
+  assert.equal(parseSize('4096', '--server-memory'), 4096);
+  assert.throws(() => parseSize('lots', '--server-memory'), /not a size/);
+  assert.equal(parseRunConfig({ dump, out: 'o', serverMemory: '1G' }).serverMemory, 1024 ** 3);
 });
