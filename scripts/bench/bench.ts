@@ -17,6 +17,7 @@ import { findServerBinary } from '../../pipeline/engine/local.js';
 import { findTools, installMydumper } from './baselines.js';
 import type { Tool, ToolName } from './baselines.js';
 import { prepareData } from './data.js';
+import { benchServerOptions } from './servers.js';
 import { exportComparison, importComparison, migrateComparison, REPO_ROOT } from './comparisons.js';
 import type { Comparison, ComparisonName, RunContext } from './comparisons.js';
 import { describeMachine, renderMarkdown, today, writeResults } from './report.js';
@@ -80,6 +81,7 @@ async function runComparisons(which: ComparisonName[], a: CommonArgs & { patches
     machine: describeMachine(server.version, t),
     data: { generator: 'patchwork 1.0', patches: a.patches, seed: a.seed, dumpBytes: data.dumpBytes, rows: data.totalRows, rowsPerTable: data.rows },
     threads: a.threads,
+    serverOptions: benchServerOptions(),
     code,
     comparisons,
     notes,

@@ -29,6 +29,8 @@ export interface BenchResults {
   machine: Machine;
   data: { generator: 'patchwork 1.0'; patches: number; seed: number; dumpBytes: number; rows: number; rowsPerTable: Record<string, number> };
   threads: number;
+  /** Tuning options of every benchmark server (drydock's local engine defaults; paths left out). */
+  serverOptions?: Record<string, string>;
   /** The code measured: drydock runs from the working tree, so uncommitted changes count. */
   code?: { commit: string; uncommitted: string[] };
   comparisons: Comparison[];
@@ -97,6 +99,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Machine: ${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}, server ${m.server}.`,
     `Tools: ${Object.entries(m.tools).map(([k, v]) => `${k} (${v})`).join('; ')}.`,
     '',
+    ...(r.serverOptions && Object.keys(r.serverOptions).length ? [`Server options (every run): ${Object.entries(r.serverOptions).map(([k, v]) => `${k}=${v}`).join(', ')}.`, ''] : []),
     ...(r.code ? [`Code: commit ${r.code.commit}${r.code.uncommitted.length ? `, with uncommitted changes in ${r.code.uncommitted.join(', ')}` : ''}.`, ''] : []),
     `Data: generated Patchwork 1.0, ${num(r.data.patches)} patches (seed ${r.data.seed}), dump ${(r.data.dumpBytes / 1e6).toFixed(0)} MB, ${num(r.data.rows)} rows in all tables. Threads = ${r.threads}.`,
     '',

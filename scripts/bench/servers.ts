@@ -4,7 +4,7 @@
  * datadir: an empty one for imports, a loaded one for migrate and export. So every tool starts
  * with a cold buffer pool and the same files, and no run inherits another's cache or garbage.
  */
-import { existsSync, mkdirSync, rmSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { localEngine } from '../../pipeline/engine/local.js';
@@ -51,7 +51,27 @@ export async function serverFrom(workDir: string, name: string, fromDataDir: str
   await sparsify(fromDataDir);
   await execa('cp', ['-a', '--sparse=always', fromDataDir, join(dir, 'data')]);
   rmSync(join(dir, 'data', 'ib_buffer_pool'), { force: true });
-  return localEngine.start({ dir, database: BENCH_DATABASE });
+  const server = await localEngine.start({ dir, database: BENCH_DATABASE });
+  lastOptions = serverOptionsOf(join(dir, 'my.cnf'));
+  return server;
+}
+
+let lastOptions: Record<string, string> = {};
+
+/** The tuning options (not paths) of the [mysqld] option file the engine wrote. */
+function serverOptionsOf(cnf: string): Record<string, string> {
+  const paths = new Set(['datadir', 'socket', 'pid-file', 'log-error', 'tmpdir', 'user']);
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(cnf, 'utf8').split('\n')) {
+    const m = /^([a-z][\w-]*)(?:=(.*))?$/.exec(line.trim());
+    if (m && !paths.has(m[1]!)) out[m[1]!] = m[2] ?? 'ON';
+  }
+  return out;
+}
+
+/** The server options of the last benchmark server started (all are started alike). */
+export function benchServerOptions(): Record<string, string> {
+  return { ...lastOptions };
 }
 
 /** Stops the server and removes its directory. */

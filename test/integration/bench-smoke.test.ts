@@ -35,6 +35,7 @@ test('bench: import, migrate and export at 200 patches write results JSON and Ma
     assert.ok(res.data.rows > 200 && res.data.dumpBytes > 0);
     assert.ok(res.machine.cores >= 1 && res.machine.memoryBytes > 0 && res.machine.cpuModel && res.machine.node.startsWith('v'));
     assert.match(res.machine.server, /\d+\.\d+/);
+    assert.ok(res.serverOptions?.['innodb_buffer_pool_size'], 'the server options of the runs are recorded');
 
     const packOk = (await packProblem()) === undefined;
     assert.deepEqual(
