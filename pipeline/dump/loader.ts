@@ -84,6 +84,8 @@ export interface LoaderHooks {
   /** A completed table receives more rows later in the dump: it is no longer complete. */
   tableReopened(t: TableState): Promise<void>;
   onRows(rows: number): void;
+  /** The table's deferred secondary keys were built (one ALTER), in `seconds`. */
+  onKeys(t: TableState, keys: number, seconds: number): void;
   /** Distinct character sets of a table's columns (information_schema). */
   columnCharsets(table: string): Promise<string[]>;
   onTable(e: { type: 'table-skipped' | 'table-done'; table: TableState }): void;
@@ -112,7 +114,7 @@ interface Located {
 
 type Task =
   | { kind: 'insert'; table: TableState; seq: number; stmt: Located }
-  | { kind: 'keys'; table: TableState; seq: number };
+  | { kind: 'keys'; table: TableState; seq: number; keys: DeferredClause[] };
 
 /**
  * Options for every loader connection: bytes pass 1:1 (see the file comment). Session tracking is
@@ -277,7 +279,7 @@ class Worker {
       } else {
         await this.commit();
         await this.prepare(t.seq, undefined);
-        await this.loader.addKeys(this.conn, t.table);
+        await this.loader.addKeys(this.conn, t.table, t.keys);
       }
     }
   }
@@ -652,30 +654,27 @@ export class Loader {
       return;
     }
     t.finished = true;
-    t.pending++; // the key build is work on the table too
+    // Taken now, so that a table reopened later never builds the same keys twice.
     const keys = t.keys;
     t.keys = [];
     if (keys.length === 0) {
-      t.pending--;
       this.track(this.finishTable(t));
       return;
     }
-    t.keys = keys;
-    const w = this.leastLoaded();
-    w.push({ kind: 'keys', table: t, seq: this.log.length });
+    t.pending++; // the key build is work on the table too
+    this.leastLoaded().push({ kind: 'keys', table: t, seq: this.log.length, keys });
   }
 
   /** Run by a worker: the table's rows are all committed. */
-  async addKeys(conn: Connection, t: TableState): Promise<void> {
-    const sql = addClausesSql(qid(t.name), t.keys);
-    t.keys = [];
+  async addKeys(conn: Connection, t: TableState, keys: DeferredClause[]): Promise<void> {
+    const sql = addClausesSql(qid(t.name), keys);
     if (sql) {
       // Restated: the dump's trailer may have switched it back on, and the ALTER must not check rows against other tables.
       await conn.query('SET foreign_key_checks = 0');
       try {
         const t0 = Date.now();
         await conn.query(sql);
-        if (process.env['DRYDOCK_DEBUG']) console.error(`keys ${t.name} ${(Date.now() - t0) / 1000}s`);
+        this.hooks.onKeys(t, keys.length, (Date.now() - t0) / 1000);
       } catch (err) {
         const at = t.createAt ?? { offset: 0, line: 0 };
         throw statementError(err, this.file, { ...at, sql: Buffer.from(sql, 'latin1') }, t.name);

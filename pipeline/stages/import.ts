@@ -82,6 +82,8 @@ export type ImportEvent =
     }
   | { type: 'table-skipped'; table: string; rows: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; seconds: number }
+  /** A table's deferred secondary keys were added back (one ALTER TABLE) once its rows were in. */
+  | { type: 'table-keys'; table: string; keys: number; seconds: number }
   | { type: 'note'; message: string }
   | { type: 'import-done'; tables: number; rows: number; bytes: number; seconds: number };
 
@@ -229,6 +231,7 @@ export async function importDump(o: ImportOptions): Promise<ImportResult> {
           )) as [Array<{ c: string }>, unknown];
           return cs.map((r) => r.c);
         },
+        onKeys: (t, keys, seconds) => emit({ type: 'table-keys', table: t.name, keys, seconds }),
         onRows: (n) => {
           rows += n;
         },
