@@ -15,7 +15,8 @@ import { formatServerUrl } from './db/url.js';
 import { exportDump, hasManifest, summarizeTables } from './stages/export.js';
 import type { Manifest, TableSummary } from './stages/export.js';
 import { importWithClient } from './stages/import-client.js';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { isAlive } from './process-state.js';
 
 /** Frozen, validated configuration of a run (built by cli.ts from the flags). */
 export interface RunConfig {
@@ -267,34 +268,19 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
 
 /**
  * Why the server is gone, or undefined while it runs. A client usually notices a dead server a
- * moment before its parent does (the exit is not reaped yet, the process is a zombie), so the
- * process state is read directly and the exit is awaited briefly.
+ * moment before its parent does, so the process state is read directly and the exit is awaited briefly.
  */
 async function serverDeath(s: StartedServer): Promise<string | undefined> {
   for (let i = 0; i < 20; i++) {
     const e = s.exited();
     if (e) return `exit code ${e.code}, signal ${e.signal}`;
     if (!s.pid) return undefined;
-    if (!processRuns(s.pid)) return `process ${s.pid} is gone`;
+    if (!isAlive(s.pid)) return `process ${s.pid} is gone`;
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
 }
 
-function processRuns(pid: number): boolean {
-  try {
-    // Field 3 of /proc/<pid>/stat is the state; Z (zombie) and X (dead) mean it has exited.
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
 
 /** Tables the plan did not touch must come out exactly as they went in (count and checksum). */
 export function verifyUntouched(before: TableSummary[], after: TableSummary[], touched: Set<string>): string[] {

@@ -18,6 +18,7 @@ import type { ServerAddress } from '../db/url.js';
 import { flavorOf } from './engine.js';
 import type { Engine, Flavor, ServerSpec, StartedServer } from './engine.js';
 import { renderOptionFile } from './server-config.js';
+import { isAlive } from '../process-state.js';
 
 export const INSTALL_HINT =
   'install MariaDB\'s server: `sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server` ' +
@@ -91,12 +92,13 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-function isAlive(pid: number): boolean {
+
+/** A stale pid file may name a pid the system has since given to another program: never signal that. */
+function isServerProcess(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return /mariadbd|mysqld/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
   } catch {
-    return false;
+    return true; // no /proc: trust the pid file
   }
 }
 
@@ -104,7 +106,7 @@ function isAlive(pid: number): boolean {
 export async function stopLeftover(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!pid || !isAlive(pid)) return;
+  if (!pid || !isAlive(pid) || !isServerProcess(pid)) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);

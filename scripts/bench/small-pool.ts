@@ -40,7 +40,8 @@ const small = { innodb_buffer_pool_size: argv.pool };
 async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value?: T; error?: string }> {
   const t = Date.now();
   try {
-    return { seconds: (Date.now() - t) / 1000, value: await fn() };
+    const value = await fn();
+    return { seconds: (Date.now() - t) / 1000, value };
   } catch (err) {
     return { seconds: (Date.now() - t) / 1000, error: (err as Error).message };
   }

@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+export { isAlive } from '../../pipeline/process-state.js';
 
 export const CLI = fileURLToPath(new URL('../../pipeline/cli.ts', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,14 +33,6 @@ export function drydock(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli
   return { child, stdout: () => out, stderr: () => err, exit };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string, run?: RunningCli): Promise<void> {
   const deadline = Date.now() + timeoutMs;
