@@ -28,6 +28,16 @@ export const LEDGER_TABLE = '_drydock_import';
 /** Progress events at most this often. */
 export const PROGRESS_INTERVAL_MS = 1000;
 const IDENTITY_SAMPLE_BYTES = 64 * 1024;
+/**
+ * Loading connections by default: one per CPU, plus one. The importer's own thread (reading,
+ * splitting, sending) keeps each connection idle part of the time; with one connection more the
+ * server's cores stay busy. Measured on 2 cores with a 1.7 GB Patchwork dump: 3 connections
+ * 25–27 s, 2 connections 29–40 s, 4 connections 29 s.
+ */
+export function defaultThreads(): number {
+  return availableParallelism() + 1;
+}
+
 /** The widest `threads` accepted: beyond this the server only spends its CPUs switching. */
 export const MAX_THREADS = 64;
 
@@ -36,7 +46,7 @@ export interface ImportOptions {
   address: ServerAddress;
   /** Path of a `.sql` or `.sql.gz` dump (gzip is recognised by content), or `-` for standard input. */
   dump: string;
-  /** Loading connections; default os.availableParallelism(). One more connection runs the DDL. */
+  /** Loading connections; default {@link defaultThreads} (CPUs + 1). One more connection runs the DDL. */
   threads?: number;
   /** Aborting stops reading, rolls back uncommitted work and rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -135,10 +145,10 @@ async function ensureLedger(conn: Connection): Promise<void> {
  * of the same dump; refuses one of a different dump.
  */
 export async function importDump(o: ImportOptions): Promise<ImportResult> {
-  const threads = o.threads ?? availableParallelism();
+  const threads = o.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new ConfigError(`--threads must be a whole number from 1 to ${MAX_THREADS} (got ${threads})`, {
-      hint: `omit it to use one per CPU (${availableParallelism()})`,
+      hint: `omit it to use one per CPU plus one (${defaultThreads()})`,
     });
   }
   const started = Date.now();
