@@ -15,7 +15,7 @@ import { APP, MigrationBuilder } from './migration.js';
 import { BASELINE, migrations } from './migrations/index.js';
 import { SchemaState } from './schema-state.js';
 import { purgeSteps } from './purge.js';
-import { purgeInvariants } from './purge-invariants.js';
+import { fkOrphanInvariants, purgeInvariants } from './purge-invariants.js';
 
 export const VERSIONS = ['1.0', '2.1', '3.x'];
 
@@ -102,7 +102,8 @@ export const patchworkPack: Pack = {
   },
 
   invariants(ctx: PlanContext) {
-    const purge = ctx.options.dropProject ? purgeInvariants(ctx.schema) : [];
+    // No row may reference a missing parent: foreign keys are added without re-checking (see the runner).
+    const purge = ctx.options.dropProject ? purgeInvariants(ctx.schema) : fkOrphanInvariants(ctx.schema);
     if (purgeOnly(ctx)) return purge;
     const last = targetIndex(ctx.options.to);
     // Each list queries the tables of its own era: 0042/0043 fold patchwork_submission away.
