@@ -79,3 +79,24 @@ test('a gzip-compressed dump and one thread give the same result', { skip }, asy
   const start = progress.find((e) => e.type === 'import-start');
   assert.ok(start && start.type === 'import-start' && start.bytesTotal !== undefined && start.bytesTotal < readFileSync(dump).length);
 });
+
+test('CREATE statements written by MySQL 8 are rewritten for MariaDB, and the rewrites are reported', { skip }, async () => {
+  const mysql8 = join(dir, 'mysql8.sql');
+  writeFileSync(
+    mysql8,
+    [
+      '/*!40101 SET NAMES utf8mb4 */;',
+      'CREATE TABLE `m8` (\n  `id` int NOT NULL,\n  `v` varchar(10) COLLATE utf8mb4_0900_ai_ci DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  KEY `v` (`v`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;',
+      "INSERT INTO `m8` VALUES (1,'Grüße'),(2,'x');",
+      '',
+    ].join('\n'),
+  );
+  await viaDrydock!.reset();
+  const r = await importDump({ address: viaDrydock!.address, dump: mysql8, threads: 2 });
+  assert.ok(r.rewrites.some((x) => x.startsWith('m8: ') && /0900_ai_ci/.test(x)), JSON.stringify(r.rewrites));
+  const [rows] = (await viaDrydock!.conn.query('SHOW CREATE TABLE m8')) as [Array<Record<string, string>>, unknown];
+  assert.doesNotMatch(rows[0]?.['Create Table'] ?? '', /0900/);
+  assert.match(rows[0]?.['Create Table'] ?? '', /KEY `v` \(`v`\)/);
+  const [v] = (await viaDrydock!.conn.query('SELECT v FROM m8 WHERE id = 1')) as [Array<{ v: string }>, unknown];
+  assert.equal(v[0]?.v, 'Grüße');
+});
