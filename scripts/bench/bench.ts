@@ -18,7 +18,7 @@ import { findTools, installMydumper } from './baselines.js';
 import type { Tool, ToolName } from './baselines.js';
 import { prepareData } from './data.js';
 import { benchServerOptions } from './servers.js';
-import { exportComparison, importComparison, migrateComparison, REPO_ROOT } from './comparisons.js';
+import { exportComparison, importComparison, migrateComparison, REPO_ROOT, snapshotCode } from './comparisons.js';
 import type { Comparison, ComparisonName, RunContext } from './comparisons.js';
 import { describeMachine, renderMarkdown, today, writeResults } from './report.js';
 import type { BenchResults } from './report.js';
@@ -70,9 +70,11 @@ async function runComparisons(which: ComparisonName[], a: CommonArgs & { patches
   const t = await tools(a.install);
   const server = await findServerBinary();
   const data = await prepareData({ workDir: a.workDir, patches: a.patches, seed: a.seed, threads: a.threads, tools: t, loaded: true, log });
-  const rc: RunContext = { workDir: a.workDir, data, rounds: a.rounds, threads: a.threads, tools: t, log };
-  const comparisons: Comparison[] = [];
+  // The state is taken, and the code copied, together: what `code` names is what every round runs.
   const code = await codeState();
+  const codeDir = await snapshotCode(a.workDir);
+  const rc: RunContext = { workDir: a.workDir, data, rounds: a.rounds, threads: a.threads, tools: t, log, codeDir };
+  const comparisons: Comparison[] = [];
   const results = (): BenchResults => ({
     tool: 'drydock-bench',
     format: 1,
@@ -87,6 +89,7 @@ async function runComparisons(which: ComparisonName[], a: CommonArgs & { patches
     notes,
   });
   const notes = [
+    'drydock ran from a copy of its code taken at the start of the run (see Code), so every round measured the same code.',
     'drydock\'s wall time includes starting its node process (tsx transpiles on start-up, about a second).',
     'The drydock export also counts rows, runs CHECKSUM TABLE on every table and hashes the file for its manifest; mysqldump and mydumper do none of that.',
     'Import results are checked after every run (exact row count of every table against the generator\'s), outside the timing.',
@@ -107,10 +110,11 @@ async function runScaling(a: CommonArgs & { sizes: number[]; rounds: number; svg
   const server = await findServerBinary();
   const points: ScalingPoint[] = [];
   const jsonPath = scalingJsonPath(a.resultsDir, today());
+  const codeDir = await snapshotCode(a.workDir);
   const caption = `drydock import vs size; ${availableParallelism()} cores, ${server.version}, ${a.threads} threads, median of ${a.rounds} round(s), ${today()}`;
   for (const patches of a.sizes) {
     const data = await prepareData({ workDir: a.workDir, patches, seed: a.seed, threads: a.threads, tools: t, loaded: false, log });
-    const c = await importComparison({ workDir: a.workDir, data, rounds: a.rounds, threads: a.threads, tools: t, log, only: a.tools });
+    const c = await importComparison({ workDir: a.workDir, data, rounds: a.rounds, threads: a.threads, tools: t, log, only: a.tools, codeDir });
     points.push(...pointsFrom(patches, data.dumpBytes, c));
     // Written after every size, so a long run that is stopped still leaves its plot.
     writeScaling(jsonPath, a.svg, points, caption, describeMachine(server.version, t));

@@ -5,7 +5,7 @@
  * median of the rounds is reported. drydock runs in its own process (drydock-child.ts) so that
  * its peak RSS is drydock's alone; the server's peak RSS (mariadbd's VmHWM) is kept apart.
  */
-import { rmSync, mkdirSync, statfsSync } from 'node:fs';
+import { cpSync, rmSync, mkdirSync, statfsSync, symlinkSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import type { BenchData } from './data.js';
 import type { ChildJob } from './drydock-child.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHILD = join(REPO_ROOT, 'scripts', 'bench', 'drydock-child.ts');
+const CHILD = join('scripts', 'bench', 'drydock-child.ts');
 
 export type ComparisonName = 'import' | 'migrate' | 'export';
 
@@ -84,6 +84,11 @@ export interface RunContext {
   log: (s: string) => void;
   /** Run only these tools (by name); default all. */
   only?: string[];
+  /**
+   * Where drydock's code is run from (a copy made at the start, see snapshotCode): the working
+   * tree may change under a long run, and every round must measure the same code. Default: the tree.
+   */
+  codeDir?: string;
 }
 
 interface Contender {
@@ -118,8 +123,8 @@ function freeBytes(path: string): number {
   return s.bavail * s.bsize;
 }
 
-async function runDrydock(ctx: MeasureContext, job: ChildJob): Promise<Record<string, unknown>> {
-  const { stdout } = await ctx.run(process.execPath, ['--import', 'tsx', CHILD], { input: JSON.stringify(job), cwd: REPO_ROOT });
+async function runDrydock(ctx: MeasureContext, job: ChildJob, codeDir = REPO_ROOT): Promise<Record<string, unknown>> {
+  const { stdout } = await ctx.run(process.execPath, ['--import', 'tsx', join(codeDir, CHILD)], { input: JSON.stringify(job), cwd: codeDir });
   const last = stdout.trim().split('\n').at(-1) ?? '{}';
   return JSON.parse(last) as Record<string, unknown>;
 }
@@ -206,7 +211,7 @@ export async function importComparison(rc: RunContext): Promise<Comparison> {
       role: 'drydock',
       how: `importDump (native parallel importer), ${threads} threads, in its own node process`,
       from: empty,
-      run: (ctx, s) => runDrydock(ctx, { op: 'import', address: s.address, dump: data.dump, threads }),
+      run: (ctx, s) => runDrydock(ctx, { op: 'import', address: s.address, dump: data.dump, threads }, rc.codeDir),
       check,
       bytes: () => data.dumpBytes,
     },
@@ -265,7 +270,7 @@ export async function exportComparison(rc: RunContext): Promise<Comparison> {
       role: 'drydock',
       how: 'exportDump (mysqldump + manifest: row counts, CHECKSUM TABLE, sha256), in its own node process',
       from: loaded,
-      run: (ctx, s) => runDrydock(ctx, { op: 'export', address: s.address, out: fresh(join(out, 'drydock')), serverVersion: s.version, flavor: s.flavor }),
+      run: (ctx, s) => runDrydock(ctx, { op: 'export', address: s.address, out: fresh(join(out, 'drydock')), serverVersion: s.version, flavor: s.flavor }, rc.codeDir),
       bytes: () => sizeOf(join(out, 'drydock')),
       cleanup: () => rmSync(join(out, 'drydock'), { recursive: true, force: true }),
     },
@@ -292,6 +297,19 @@ export async function exportComparison(rc: RunContext): Promise<Comparison> {
   ]);
 }
 
+/**
+ * Copies drydock's code as it is now (pipeline, transforms, scripts, package.json) into
+ * `workDir/code`, with node_modules linked, and returns the directory the drydock child runs from.
+ */
+export async function snapshotCode(workDir: string): Promise<string> {
+  const dir = join(workDir, 'code');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const e of ['pipeline', 'transforms', 'scripts', 'package.json', 'tsconfig.json']) cpSync(join(REPO_ROOT, e), join(dir, e), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
 /** Why the Patchwork pack cannot be used, or undefined when it loads. */
 export async function packProblem(): Promise<string | undefined> {
   try {
@@ -312,7 +330,7 @@ export async function migrateComparison(rc: RunContext, to = '2.1'): Promise<Com
       how: `runMigration with the Patchwork pack, 1.0 → ${to}, batched (5000 rows, 0.5 s target), checkpointed`,
       skip: problem,
       from: loaded,
-      run: (ctx, s) => runDrydock(ctx, { op: 'migrate', address: s.address, to }),
+      run: (ctx, s) => runDrydock(ctx, { op: 'migrate', address: s.address, to }, rc.codeDir),
       bytes: () => rc.data.dumpBytes,
     },
     {
@@ -321,7 +339,7 @@ export async function migrateComparison(rc: RunContext, to = '2.1'): Promise<Com
       how: 'the same plan, each step one statement over the whole table ({range} → 1=1), autocommit',
       skip: problem,
       from: loaded,
-      run: (ctx, s) => runDrydock(ctx, { op: 'replay', address: s.address, to }),
+      run: (ctx, s) => runDrydock(ctx, { op: 'replay', address: s.address, to }, rc.codeDir),
       bytes: () => rc.data.dumpBytes,
     },
   ]);
