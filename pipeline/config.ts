@@ -2,10 +2,10 @@
  * Flag values → validated, frozen configuration. Defaults are named constants; every bound says
  * the allowed range. Pure, so the CLI's validation is unit tested without running anything.
  */
-import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { parseServerUrl } from './db/url.js';
+import { defaultThreads } from './stages/import.js';
 import type { RunConfig } from './run.js';
 
 export const DEFAULT_BATCH_ROWS = 5000;
@@ -54,7 +54,8 @@ export function validateBatch(batchRows: number | undefined, batchSeconds: numbe
 }
 
 export function validateThreads(threads: number | undefined): number {
-  const t = threads ?? availableParallelism();
+  // One more connection than cores keeps the server busy while a connection waits on the client.
+  const t = threads ?? defaultThreads();
   if (!Number.isInteger(t) || t < 1 || t > 64) throw new ConfigError(`--threads must be a whole number from 1 to 64 (got ${threads})`);
   return t;
 }
