@@ -5,6 +5,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { redact } from '../redact.js';
+import { formatDuration } from './progress.js';
 
 export interface PipelineEvent {
   type: string;
@@ -74,9 +75,20 @@ function mb(n: number): string {
 export function formatHuman(e: PipelineEvent): string {
   const stage = e.stage ? `[${e.stage}] ` : '';
   if (e.message) return `${stage}${e.message}`;
+  if (e.type === 'migrate-progress') {
+    const total = typeof e['total'] === 'number' ? e['total'] : undefined;
+    const done = typeof e['done'] === 'number' ? e['done'] : 0;
+    const pct = total ? ` (${Math.min(100, (100 * done) / (total || 1)).toFixed(1)}%)` : '';
+    const eta = typeof e['etaSeconds'] === 'number' ? `, ETA ${formatDuration(e['etaSeconds'])}` : '';
+    const rate = typeof e['rowsPerSecond'] === 'number' ? `, ${Math.round(e['rowsPerSecond']).toLocaleString('en-US')} rows/s` : '';
+    return `${stage}step ${String(e['index'])} ${String(e['stepId'])}: ${done.toLocaleString('en-US')}${total !== undefined ? ` of ${total.toLocaleString('en-US')}` : ''} rows${pct}${rate}${eta}, batch ${String(e['batch'])} of ${String(e['batchRows'])} rows`;
+  }
   if (typeof e['bytesRead'] === 'number') {
     const total = typeof e['bytesTotal'] === 'number' ? ` of ${mb(e['bytesTotal'])} (${((100 * e['bytesRead']) / (e['bytesTotal'] || 1)).toFixed(1)}%)` : '';
-    return `${stage}${mb(e['bytesRead'])}${total}`;
+    const rows = typeof e['rows'] === 'number' ? `, ${e['rows'].toLocaleString('en-US')} rows` : '';
+    const rate = typeof e['bytesPerSecond'] === 'number' ? `, ${mb(e['bytesPerSecond'])}/s` : '';
+    const eta = typeof e['etaSeconds'] === 'number' ? `, ETA ${formatDuration(e['etaSeconds'])}` : '';
+    return `${stage}${mb(e['bytesRead'])}${total}${rows}${rate}${eta}`;
   }
   const n = (k: string) => (typeof e[k] === 'number' ? (e[k] as number) : 0);
   if (e.type === 'table-done') return `${stage}table ${String(e['table'])}: ${n('rows')} rows in ${n('seconds').toFixed(1)} s`;
