@@ -79,6 +79,32 @@ const UNKNOWN = -2;
 const BACKSLASH = 0x5c;
 const NL = 0x0a;
 
+/** closingQuote: the string does not close in this buffer. */
+const OPEN = -1;
+/** closingQuote: the string does not close, and the buffer ends with an unpaired backslash. */
+const OPEN_ESCAPED = -2;
+
+/**
+ * Index of the quote `q` that closes a string whose content starts at `from` (not inside an
+ * escape), or OPEN / OPEN_ESCAPED. Most of a data dump is string content, so this jumps from quote
+ * to quote with indexOf (memchr) instead of looking at every byte: a quote is escaped exactly when
+ * an odd number of backslashes precedes it, counting back no further than `from`.
+ */
+function closingQuote(b: Buffer, from: number, n: number, q: number): number {
+  let p = from;
+  for (;;) {
+    const k = b.indexOf(q, p);
+    if (k === -1) break;
+    let m = k;
+    while (m > from && b[m - 1] === BACKSLASH) m--;
+    if (((k - m) & 1) === 0) return k;
+    p = k + 1;
+  }
+  let m = n;
+  while (m > from && b[m - 1] === BACKSLASH) m--;
+  return ((n - m) & 1) === 0 ? OPEN : OPEN_ESCAPED;
+}
+
 function isSpace(c: number): boolean {
   // The client's my_isspace: space, \t \n \v \f \r.
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
@@ -288,15 +314,10 @@ class Splitter {
           if (i >= n) break scan;
           c = b[i]!;
           if ((c !== 0x27 && c !== 0x22) || c === d0) break;
-          let j = i + 1;
-          while (j < n) {
-            const x = b[j]!;
-            if (x === c) break;
-            j += x === BACKSLASH ? 2 : 1;
-          }
-          if (j >= n) {
+          const j = closingQuote(b, i + 1, n, c);
+          if (j < 0) {
             state = c === 0x27 ? SINGLE : DOUBLE;
-            if (j > n) this.skip = j - n;
+            if (j === OPEN_ESCAPED) this.skip = 1;
             i = n;
             break scan;
           }
@@ -373,21 +394,15 @@ class Splitter {
           i++;
         } else i++;
       } else if (state === SINGLE || state === DOUBLE) {
-        const q = state === SINGLE ? 0x27 : 0x22;
-        // The hot loop: most of a data dump is string content.
-        while (i < n) {
-          const c = b[i]!;
-          if (c === q) break;
-          i += c === BACKSLASH ? 2 : 1;
-        }
-        if (i >= n) {
-          if (i > n) this.skip = i - n;
+        const j = closingQuote(b, i, n, state === SINGLE ? 0x27 : 0x22);
+        if (j < 0) {
+          if (j === OPEN_ESCAPED) this.skip = 1;
           i = n;
           break;
         }
         // A doubled quote closes and reopens the string, which needs no look-ahead.
         state = NORMAL;
-        i++;
+        i = j + 1;
       } else if (state === BACKTICK) {
         const j = b.indexOf(0x60, i);
         if (j === -1) {
