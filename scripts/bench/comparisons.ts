@@ -68,6 +68,8 @@ export interface TargetCheck {
 
 export interface Comparison {
   name: ComparisonName;
+  /** The code measured, when the day's file holds comparisons from runs of different code. */
+  code?: { commit: string; uncommitted: string[] };
   /** Rows of the data set (all tables): rows/s is rows of the database per second for every tool. */
   rows: number;
   rounds: number;

@@ -59,8 +59,12 @@ export function merge(previous: BenchResults | undefined, next: BenchResults): B
   if (!previous || previous.data.patches !== next.data.patches || previous.data.seed !== next.data.seed) return next;
   const names = new Set(next.comparisons.map((c) => c.name));
   const order = ['import', 'migrate', 'export'];
-  const comparisons = [...previous.comparisons.filter((c) => !names.has(c.name)), ...next.comparisons].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-  return { ...next, comparisons };
+  // Each comparison keeps the code state and notes of the run that measured it.
+  const tag = (c: Comparison, r: BenchResults): Comparison => (c.code || !r.code ? c : { ...c, code: r.code });
+  const kept = previous.comparisons.filter((c) => !names.has(c.name)).map((c) => tag(c, previous));
+  const notes = [...new Set([...next.notes, ...(kept.length ? previous.notes.filter((n) => !next.notes.includes(n)).map((n) => `(${kept.map((c) => c.name).join(', ')}) ${n}`) : [])])];
+  const comparisons = [...kept, ...next.comparisons.map((c) => tag(c, next))].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return { ...next, comparisons, notes };
 }
 
 const mb = (b: number | null | undefined) => (b === null || b === undefined ? '–' : `${(b / 1e6).toFixed(0)} MB`);
@@ -100,7 +104,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Tools: ${Object.entries(m.tools).map(([k, v]) => `${k} (${v})`).join('; ')}.`,
     '',
     ...(r.serverOptions && Object.keys(r.serverOptions).length ? [`Server options (every run): ${Object.entries(r.serverOptions).map(([k, v]) => `${k}=${v}`).join(', ')}.`, ''] : []),
-    ...(r.code ? [`Code: commit ${r.code.commit}${r.code.uncommitted.length ? `, with uncommitted changes in ${r.code.uncommitted.join(', ')}` : ''}.`, ''] : []),
+    ...(r.code && !r.comparisons.some((c) => c.code) ? [`Code: commit ${r.code.commit}${r.code.uncommitted.length ? `, with uncommitted changes in ${r.code.uncommitted.join(', ')}` : ''}.`, ''] : []),
     `Data: generated Patchwork 1.0, ${num(r.data.patches)} patches (seed ${r.data.seed}), dump ${(r.data.dumpBytes / 1e6).toFixed(0)} MB, ${num(r.data.rows)} rows in all tables. Threads = ${r.threads}.`,
     '',
     'Every measured run: a fresh, identically tuned local server (drydock\'s bulk-load settings) started on a copy of the same datadir, so every tool begins with a cold buffer pool; tools take turns within each round; the median of the rounds is shown. ' +
@@ -109,6 +113,7 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   for (const c of r.comparisons) {
     out.push('', `## ${c.name} (${c.rounds} round${c.rounds === 1 ? '' : 's'})`, '');
+    if (c.code) out.push(`Code: commit ${c.code.commit}${c.code.uncommitted.length ? ` + uncommitted ${c.code.uncommitted.join(', ')}` : ''}.`, '');
     out.push('| tool | wall s (median) | rows/s | MB/s | tool peak RSS | server peak RSS | drydock / tool | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
     for (const t of c.tools) out.push(row(t));
     out.push('');
