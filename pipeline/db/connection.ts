@@ -51,3 +51,18 @@ export function isConnectionLost(err: unknown): boolean {
     code === 'PROTOCOL_SEQUENCE_TIMEOUT'
   );
 }
+
+/**
+ * Connects without a database, reads the server's version and creates the scratch database if it
+ * is missing (utf8mb4_general_ci, what Patchwork's references use). Every engine ends its start-up here.
+ */
+export async function prepareDatabase(a: ServerAddress): Promise<string> {
+  const c = await connect(a, null);
+  try {
+    const [rows] = await c.query('SELECT VERSION() AS v');
+    await c.query(`CREATE DATABASE IF NOT EXISTS ${qid(a.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+    return String((rows as Array<{ v: string }>)[0]?.v ?? '');
+  } finally {
+    await c.end();
+  }
+}

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { StageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ServerAddress } from '../db/url.js';
-import { connect, qid } from '../db/connection.js';
+import { prepareDatabase } from '../db/connection.js';
 import { flavorOf } from './engine.js';
 import type { Engine, ServerSpec, StartedServer } from './engine.js';
 
@@ -58,15 +58,7 @@ export const dockerEngine: Engine = {
       });
     }
     const address: ServerAddress = { user: 'root', host: started.getHost(), port: started.getMappedPort(plan.port), database: spec.database, password };
-    const c = await connect(address, null);
-    let version = '';
-    try {
-      const [rows] = await c.query('SELECT VERSION() AS v');
-      version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
-      await c.query(`CREATE DATABASE IF NOT EXISTS ${qid(spec.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
-    } finally {
-      await c.end();
-    }
+    const version = await prepareDatabase(address);
     let stopped = false;
     return {
       engine: 'docker',

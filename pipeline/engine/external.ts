@@ -3,7 +3,7 @@
  * URL. drydock never stops it; the password comes from MYSQL_PWD, never from argv.
  */
 import { StageError } from '../errors.js';
-import { connect, qid } from '../db/connection.js';
+import { prepareDatabase } from '../db/connection.js';
 import { parseServerUrl, resolvePassword, formatServerUrl } from '../db/url.js';
 import { registerSecret } from '../redact.js';
 import { flavorOf } from './engine.js';
@@ -17,14 +17,7 @@ export const externalEngine: Engine = {
     registerSecret(address.password);
     let version: string;
     try {
-      const c = await connect(address, null);
-      try {
-        const [rows] = await c.query('SELECT VERSION() AS v');
-        version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
-        await c.query(`CREATE DATABASE IF NOT EXISTS ${qid(address.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
-      } finally {
-        await c.end();
-      }
+      version = await prepareDatabase(address);
     } catch (err) {
       throw new StageError('engine', `cannot connect to ${formatServerUrl(address)}: ${(err as Error).message}`, {
         hint: 'check that the server runs and the user may connect (password in MYSQL_PWD) and may create the database',

@@ -13,7 +13,7 @@ import { tmpdir, totalmem, userInfo } from 'node:os';
 import { join, resolve, delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StageError } from '../errors.js';
-import { connect, qid } from '../db/connection.js';
+import { prepareDatabase } from '../db/connection.js';
 import type { ServerAddress } from '../db/url.js';
 import { flavorOf } from './engine.js';
 import type { Engine, Flavor, ServerSpec, StartedServer } from './engine.js';
@@ -190,14 +190,7 @@ export const localEngine: Engine = {
         });
       }
       try {
-        const c = await connect({ ...address, socket }, null);
-        try {
-          const [rows] = await c.query(`SELECT VERSION() AS v`);
-          version = String((rows as Array<{ v: string }>)[0]?.v ?? '');
-          await c.query(`CREATE DATABASE IF NOT EXISTS ${qid(spec.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
-        } finally {
-          await c.end();
-        }
+        version = await prepareDatabase({ ...address, socket });
         break;
       } catch (err) {
         if (Date.now() > deadline) {
