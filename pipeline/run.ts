@@ -10,7 +10,7 @@ import type { StageRecord } from './run-dir.js';
 import { engineFor } from './engine/index.js';
 import type { StartedServer } from './engine/engine.js';
 import type { Reporter } from './report/reporter.js';
-import { connect, qid } from './db/connection.js';
+import { connect, isConnectionLost, qid } from './db/connection.js';
 import { formatServerUrl } from './db/url.js';
 import { exportDump, hasManifest, summarizeTables } from './stages/export.js';
 import type { Manifest, TableSummary } from './stages/export.js';
@@ -68,12 +68,22 @@ export interface RunResult {
   manifest?: Manifest;
 }
 
+export interface ImportHookOptions {
+  server: StartedServer;
+  dump: string;
+  threads: number;
+  importer: 'native' | 'client';
+  schemaFile?: string;
+  signal: AbortSignal;
+  reporter: Reporter;
+}
+
 /** Pluggable stage implementations: the native importer and the migration runner plug in here. */
 export interface StageHooks {
-  importNative?: (o: { server: StartedServer; dump: string; threads: number; signal: AbortSignal; reporter: Reporter }) => Promise<Record<string, unknown>>;
-  /** JSON fixtures and CSV directories (any importer setting). */
-  importOther?: (o: { server: StartedServer; dump: string; threads: number; schemaFile?: string; signal: AbortSignal; reporter: Reporter }) => Promise<Record<string, unknown>>;
-  inputKind?: (dump: string) => 'sql' | 'json' | 'csv';
+  /** Loads the input (any kind); without it, run uses the mysql client. */
+  import?: (o: ImportHookOptions) => Promise<Record<string, unknown>>;
+  /** Whether that import resumes a partial earlier attempt itself; if not, the database is emptied first. */
+  importResumes?: (o: Pick<ImportHookOptions, 'dump' | 'importer'>) => boolean;
   migrate?: (o: { server: StartedServer; config: RunConfig; signal: AbortSignal; reporter: Reporter }) => Promise<{ status: 'done' | 'skipped'; detail: Record<string, unknown>; touchedTables: string[] }>;
 }
 
@@ -139,7 +149,9 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
       reporter.event({ type: 'stage-done', stage: name, message: `${rec.status} in ${rec.seconds?.toFixed(1)} s` });
     } catch (err) {
       const interrupted = (err as Error).name === 'AbortError' || signal.aborted;
-      const failed = server ? await serverDeath(server) : undefined;
+      // Only an error that looks like a lost connection is worth waiting for the server's exit.
+      const lost = isConnectionLost(err) || /lost connection|gone away|server died|ECONNREFUSED|ECONNRESET/i.test(String((err as Error)?.message));
+      const failed = server ? await serverDeath(server, lost ? 20 : 1) : undefined;
       const wrapped =
         failed && name !== 'engine'
           ? new StageError(name as 'import', `the server died during ${name} (${failed}); see ${server?.errorLog ?? 'its error log'}`, {
@@ -177,8 +189,8 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
     const srv = server!;
 
     await stage('import', async () => {
-      if (rd.stage('import')?.status && config.importer === 'client') {
-        // The client importer cannot resume inside a dump: start the database over.
+      if (rd.stage('import')?.status && !(hooks.importResumes?.(config) ?? false)) {
+        // An importer that cannot resume inside its input starts the database over.
         const c = await connect(srv.address, null);
         try {
           await c.query(`DROP DATABASE IF EXISTS ${qid(srv.address.database)}`);
@@ -187,16 +199,10 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
           await c.end();
         }
       }
-      let detail: Record<string, unknown>;
-      const kind = hooks.inputKind?.(config.dump) ?? 'sql';
-      if (kind !== 'sql' && hooks.importOther) {
-        detail = await hooks.importOther({ server: srv, dump: config.dump, threads: config.threads, signal, reporter, ...(config.schemaFile ? { schemaFile: config.schemaFile } : {}) });
-      } else if (config.importer === 'native' && hooks.importNative) {
-        detail = await hooks.importNative({ server: srv, dump: config.dump, threads: config.threads, signal, reporter });
-      } else {
-        const r = await importWithClient({ address: srv.address, dump: config.dump, signal, onEvent: (e) => reporter.event({ ...e, stage: 'import' }) });
-        detail = { importer: 'client', bytes: r.bytes };
-      }
+      const o: ImportHookOptions = { server: srv, dump: config.dump, threads: config.threads, importer: config.importer, signal, reporter, ...(config.schemaFile ? { schemaFile: config.schemaFile } : {}) };
+      const detail = hooks.import
+        ? await hooks.import(o)
+        : { importer: 'client', bytes: (await importWithClient({ address: srv.address, dump: config.dump, signal, onEvent: (e) => reporter.event({ ...e, stage: 'import' }) })).bytes };
       // What was imported, recorded with the stage: verification compares the result against it.
       return { detail: { ...detail, tableSummaries: await summarizeTables(srv.address) } };
     });
@@ -270,13 +276,13 @@ export async function runPipeline(config: RunConfig, reporter: Reporter, signal:
  * Why the server is gone, or undefined while it runs. A client usually notices a dead server a
  * moment before its parent does, so the process state is read directly and the exit is awaited briefly.
  */
-async function serverDeath(s: StartedServer): Promise<string | undefined> {
-  for (let i = 0; i < 20; i++) {
+async function serverDeath(s: StartedServer, checks: number): Promise<string | undefined> {
+  for (let i = 0; i < checks; i++) {
     const e = s.exited();
     if (e) return `exit code ${e.code}, signal ${e.signal}`;
     if (!s.pid) return undefined;
     if (!isAlive(s.pid)) return `process ${s.pid} is gone`;
-    await new Promise((r) => setTimeout(r, 100));
+    if (i + 1 < checks) await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
 }

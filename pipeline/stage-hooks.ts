@@ -5,7 +5,7 @@
 import { StageError, VerificationError } from './errors.js';
 import type { StartedServer } from './engine/engine.js';
 import type { Reporter } from './report/reporter.js';
-import type { StageHooks } from './run.js';
+import type { ImportHookOptions, StageHooks } from './run.js';
 import { connect } from './db/connection.js';
 import { importWithClient } from './stages/import-client.js';
 import { importDump } from './stages/import.js';
@@ -39,15 +39,7 @@ export function inputKind(dump: string): 'sql' | 'json' | 'csv' {
   return /\.json$/i.test(dump) ? 'json' : 'sql';
 }
 
-export async function importStandalone(o: {
-  server: StartedServer;
-  dump: string;
-  threads: number;
-  importer: 'native' | 'client';
-  schemaFile?: string;
-  signal: AbortSignal;
-  reporter: Reporter;
-}): Promise<Record<string, unknown>> {
+export async function importStandalone(o: ImportHookOptions): Promise<Record<string, unknown>> {
   const onEvent = (e: object) => o.reporter.event({ type: 'import-event', ...e, stage: 'import' });
   const kind = inputKind(o.dump);
   if (kind === 'json') {
@@ -226,9 +218,9 @@ export async function migrateStandalone(o: { server: StartedServer; signal: Abor
 
 export function defaultHooks(): StageHooks {
   return {
-    importNative: async (o) => importStandalone({ ...o, importer: 'native' }),
-    importOther: async (o) => importStandalone({ ...o, importer: 'native' }),
-    inputKind,
+    import: importStandalone,
+    // Only the native SQL importer keeps a ledger of finished tables; the others start over.
+    importResumes: (o) => o.importer === 'native' && inputKind(o.dump) === 'sql' && o.dump !== '-',
     migrate: async ({ server, config, signal, reporter }) => {
       if (config.pack === 'none' && !config.sqlFile) return { status: 'skipped', detail: { reason: '--pack none' }, touchedTables: [] };
       const r = await migrate({ server, signal, reporter, ...config });
