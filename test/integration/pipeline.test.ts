@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { skip } from '../helpers/db.js';
@@ -71,6 +71,30 @@ test('run --format csv writes a CSV directory that run reads back to the same ro
       m2.tables.map((t) => [t.name, t.rows, t.checksum]),
       m1.tables.map((t) => [t.name, t.rows, t.checksum]),
     );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a truncated dump stops run with exit 3, the file, byte offset and line, and no result', { skip }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'drydock-pipeline-bad-'));
+  try {
+    const whole = readFileSync('examples/patchwork-1.0-small.sql');
+    const cut = whole.indexOf("INSERT INTO `patchwork_patch`") + 5000;
+    const dump = join(tmp, 'cut.sql');
+    writeFileSync(dump, whole.subarray(0, cut));
+    const out = join(tmp, 'out');
+    const r = drydockSync(['run', '--dump', dump, '--out', out, '--run-dir', join(tmp, 'run'), '--pack', 'none']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /cut\.sql at byte \d+, line \d+/);
+    assert.match(r.stderr, /patchwork_patch/);
+    assert.match(r.stderr, /what to do:/);
+    assert.equal(existsSync(join(out, 'manifest.json')), false);
+
+    const unknown = drydockSync(['run', '--dump', 'examples/patchwork-1.0-small.sql', '--out', out, '--run-dir', join(tmp, 'run2'), '--to', '9.9']);
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /unknown Patchwork target "9\.9"/);
+    assert.equal(existsSync(join(out, 'manifest.json')), false);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
