@@ -8,45 +8,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
-import { connectionOptions } from '../../pipeline/db/connection.js';
-import { introspect } from '../../pipeline/db/introspect.js';
 import { ConfigError } from '../../pipeline/errors.js';
 import { runMigration } from '../../pipeline/stages/migrate.js';
-import type { PlanContext, PlanOptions } from '../../transforms/core/pack.js';
+import type { PlanOptions } from '../../transforms/core/pack.js';
 import { INVARIANTS_3X } from '../../transforms/patchwork/invariants-3x.js';
 import { slugify } from '../../transforms/patchwork/migrations/0038_state_slug.js';
 import { patchworkPack } from '../../transforms/patchwork/pack.js';
 import { skip, testDatabase, type TestDatabase } from '../helpers/db.js';
 import { runStepsUnbatched } from '../helpers/run-steps-unbatched.js';
+import { EXAMPLE, load, planAndRun, planContext, rows } from '../helpers/patchwork.js';
+import type { Row } from '../helpers/patchwork.js';
 import { compareWithReference, REFERENCE_DIR } from '../helpers/schema-compare.js';
 
-const EXAMPLE = new URL('../../examples/patchwork-1.0-small.sql', import.meta.url);
-type Row = Record<string, unknown>;
-
-async function rows(conn: Connection, sql: string, params: unknown[] = []): Promise<Row[]> {
-  return (await conn.query(sql, params))[0] as Row[];
-}
-
-async function load(db: TestDatabase, ...files: Array<string | URL>): Promise<void> {
-  await db.reset();
-  const c = await mysql.createConnection({ ...connectionOptions(db.address), multipleStatements: true });
-  try {
-    for (const f of files) await c.query(readFileSync(f, 'utf8'));
-  } finally {
-    await c.end();
-  }
-}
-
-async function planContext(conn: Connection, options: Omit<PlanOptions, 'batchRows'>): Promise<PlanContext> {
-  const applied = (await rows(conn, 'SELECT app, name FROM django_migrations ORDER BY id')).map((r) => ({ app: String(r['app']), name: String(r['name']) }));
-  return { schema: await introspect(conn), applied, options: { ...options, batchRows: 1000 }, query: (sql, params) => rows(conn, sql, params) };
-}
-
-async function planAndRun(db: TestDatabase, options: Omit<PlanOptions, 'batchRows'>): Promise<void> {
-  await runStepsUnbatched(db.conn, await patchworkPack.plan(await planContext(db.conn, options)));
-}
 
 async function nullStateOption(conn: Connection): Promise<Pick<PlanOptions, 'nullState'>> {
   const n = Number((await rows(conn, 'SELECT COUNT(*) AS n FROM patchwork_patch WHERE state_id IS NULL'))[0]?.['n']);
