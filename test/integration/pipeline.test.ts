@@ -99,3 +99,25 @@ test('a truncated dump stops run with exit 3, the file, byte offset and line, an
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('patches with a NULL state: refused before anything migrates, with the remedy; --null-state New completes', { skip }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'drydock-pipeline-null-'));
+  try {
+    const dump = join(tmp, 'pw.sql');
+    await generatePatchworkToFile({ patches: 300, version: '1.0', seed: 5, nullStatePatches: 4 }, dump);
+    const out = join(tmp, 'out');
+    const refused = drydockSync(['run', '--dump', dump, '--out', out, '--run-dir', join(tmp, 'run'), '--to', '2.1']);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /state/i);
+    assert.match(refused.stderr, /--null-state/);
+    const state = JSON.parse(readFileSync(join(tmp, 'run', 'state.json'), 'utf8')) as { stages: Record<string, { status: string }> };
+    assert.equal(state.stages['migrate']?.status, 'failed');
+    assert.equal(existsSync(join(out, 'manifest.json')), false);
+
+    const fixed = drydockSync(['run', '--dump', dump, '--out', out, '--run-dir', join(tmp, 'run2'), '--to', '2.1', '--null-state', 'New', '--json']);
+    assert.equal(fixed.status, 0, fixed.stderr);
+    assert.ok(existsSync(join(out, 'manifest.json')));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
