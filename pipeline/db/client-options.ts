@@ -34,3 +34,13 @@ export async function withClientOptionFile<T>(a: ServerAddress, fn: (path: strin
     f.dispose();
   }
 }
+
+/**
+ * The environment for a client child process. MYSQL_PWD is removed: the connection's password,
+ * if it has one, is in the option file, and an inherited MYSQL_PWD (set for production) would
+ * otherwise be tried against the scratch server too.
+ */
+export function clientEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const { MYSQL_PWD: _ignored, ...rest } = env;
+  return rest;
+}

@@ -36,6 +36,9 @@ import type { ServerAddress } from '../db/url.js';
 import { DumpError, StageError } from '../errors.js';
 import type { Statement } from './splitter.js';
 import { classifyStatement } from './statement-kind.js';
+
+/** Tables drydock keeps for itself (import ledger, migration plan and checkpoints, purge snapshot). */
+const INTERNAL_PREFIX = '_drydock';
 import { addClausesSql, splitCreateTable, type DeferredClause } from './create-table.js';
 
 /** Commit a worker's transaction once it has sent this many statement bytes. */
@@ -494,6 +497,9 @@ export class Loader {
   private async route(stmt: Statement): Promise<void> {
     const k = classifyStatement(stmt.sql);
     const end = stmt.offset + stmt.sql.length;
+    // drydock's own bookkeeping tables (a dump of a database drydock once loaded can carry them) are
+    // never loaded: their DROP/CREATE would replace this import's own ledger mid-run.
+    if (k.table?.startsWith(INTERNAL_PREFIX) && k.kind !== 'set') return;
     switch (k.kind) {
       case 'comment-only':
         return;

@@ -10,7 +10,7 @@ import { join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StageError } from '../errors.js';
 import { connect } from '../db/connection.js';
-import { withClientOptionFile } from '../db/client-options.js';
+import { clientEnv, withClientOptionFile } from '../db/client-options.js';
 import { findProgram } from '../engine/local.js';
 import type { ServerAddress } from '../db/url.js';
 import { exportCsvDir } from '../dump/csv-writer.js';
@@ -142,6 +142,8 @@ async function writeSql(o: ExportOptions): Promise<string> {
   ];
   await withClientOptionFile(o.address, async (cnf) => {
     const child = execa(program, [`--defaults-extra-file=${cnf}`, ...args], {
+      env: clientEnv(),
+      extendEnv: false,
       reject: false,
       stdout: 'pipe',
       stderr: 'pipe',

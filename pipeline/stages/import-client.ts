@@ -7,7 +7,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Transform } from 'node:stream';
 import { DumpError, StageError } from '../errors.js';
-import { withClientOptionFile } from '../db/client-options.js';
+import { clientEnv, withClientOptionFile } from '../db/client-options.js';
 import { findProgram } from '../engine/local.js';
 import type { ServerAddress } from '../db/url.js';
 
@@ -63,6 +63,8 @@ export async function importWithClient(o: ClientImportOptions): Promise<{ bytes:
   const client = clientProgram();
   const r = await withClientOptionFile(o.address, (cnf) => {
     const child = execa(client, [`--defaults-extra-file=${cnf}`, '--binary-mode', '--max-allowed-packet=1G', o.address.database], {
+      env: clientEnv(),
+      extendEnv: false,
       reject: false,
       stdout: 'ignore',
       stderr: 'pipe',
