@@ -179,7 +179,7 @@ export const localEngine: Engine = {
     const watchdog = spec.keep ? { kill() {} } : spawnWatchdog(pid);
     if (spec.keep) child.unref();
 
-    const address: ServerAddress = { user: 'root', host: 'localhost', port: port ?? 0, socket, database: spec.database };
+    const address: ServerAddress = { user: 'root', host: port === undefined ? 'localhost' : '127.0.0.1', port: port ?? 0, socket, database: spec.database };
     if (port !== undefined) delete address.socket;
     const deadline = Date.now() + START_TIMEOUT_MS;
     let version = '';

@@ -123,7 +123,8 @@ export function renderClientOptionFile(opts: {
   if (opts.password !== undefined) lines.push(`password=${quoteOption(opts.password)}`);
   if (opts.socket) lines.push(`socket=${quoteOption(opts.socket)}`);
   else {
-    lines.push(`host=${opts.host ?? '127.0.0.1'}`);
+    // The clients read host=localhost as "use the default socket"; a URL with a host means TCP.
+    lines.push(`host=${opts.host ?? '127.0.0.1'}`, 'protocol=TCP');
     if (opts.port) lines.push(`port=${opts.port}`);
   }
   return lines.join('\n') + '\n';

@@ -55,3 +55,9 @@ test('client option file quotes passwords so any character survives', () => {
   assert.match(t, /^password="p#\\"\\\\x"$/m);
   assert.match(t, /^socket="\/s"$/m);
 });
+
+test('client option file without a socket forces TCP (clients read host=localhost as the socket)', () => {
+  const t = renderClientOptionFile({ user: 'u', host: 'localhost', port: 3307 });
+  assert.match(t, /^protocol=TCP$/m);
+  assert.match(t, /^port=3307$/m);
+});
