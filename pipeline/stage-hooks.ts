@@ -12,10 +12,10 @@ import { importDump } from './stages/import.js';
 import { importJsonFixture } from './dump/json-fixture.js';
 import { importCsvDir } from './dump/csv-dir.js';
 import { existsSync, statSync } from 'node:fs';
-import { planMigration, runMigration } from './stages/migrate.js';
+import { planContext, planMigration, runMigration } from './stages/migrate.js';
 import type { MigrateOptions, MigrateResult, Plan } from './stages/migrate.js';
 import { renderPlanJson, renderPlanText } from './stages/plan-render.js';
-import { choosePack, recognitionContext } from './packs.js';
+import { choosePack } from './packs.js';
 import { purgeCounts, renderPurgeCounts } from '../transforms/patchwork/purge.js';
 import type { PurgeCount } from '../transforms/patchwork/purge.js';
 import type { Detection, Pack, PlanOptions } from '../transforms/core/pack.js';
@@ -81,7 +81,7 @@ async function migrateOptions(server: StartedServer, f: MigrateFlags): Promise<{
   if (f.sqlFile) return { opts: { ...base, sqlFile: f.sqlFile }, pack: undefined };
   const conn = await connect(server.address);
   try {
-    const ctx = await recognitionContext(conn, server.address.database, base.planOptions);
+    const ctx = await planContext(conn, server.address.database, base.planOptions);
     const pack = choosePack(ctx, f.pack);
     if (!pack) return undefined;
     return { opts: { ...base, pack }, pack, detection: await pack.detect(ctx) };
@@ -103,7 +103,7 @@ export async function planStandalone(o: { server: StartedServer; json: boolean }
 async function purgeSummary(server: StartedServer, f: MigrateFlags, project: string): Promise<{ counts: PurgeCount[]; text: string }> {
   const conn = await connect(server.address);
   try {
-    const ctx = await recognitionContext(conn, server.address.database, planOptions(f));
+    const ctx = await planContext(conn, server.address.database, planOptions(f));
     const counts = await purgeCounts(ctx, project);
     return { counts, text: renderPurgeCounts(project, counts) };
   } finally {
@@ -195,7 +195,7 @@ export async function checkResult(server: StartedServer, pack: Pack | undefined,
   if (!pack) return [];
   const conn = await connect(server.address);
   try {
-    const ctx = await recognitionContext(conn, server.address.database, planOptions(f));
+    const ctx = await planContext(conn, server.address.database, planOptions(f));
     const problems: string[] = [];
     for (const inv of pack.invariants(ctx)) {
       const rows = await ctx.query(inv.sql);

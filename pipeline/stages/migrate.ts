@@ -217,7 +217,11 @@ async function snapshotOf(conn: Connection, db: string): Promise<SchemaSnapshot>
   return s;
 }
 
-async function planContext(conn: Connection, db: string, options: PlanOptions): Promise<PlanContext> {
+/**
+ * What a pack plans from (and is recognised, checked and counted with): the schema without
+ * drydock's own tables, django_migrations, and a query function that refuses anything but reads.
+ */
+export async function planContext(conn: Connection, db: string, options: PlanOptions): Promise<PlanContext> {
   const schema = await snapshotOf(conn, db);
   let applied: AppliedMigration[] = [];
   if (schema.tables.has('django_migrations')) {

@@ -17,8 +17,8 @@ import { localEngine } from '../../pipeline/engine/local.js';
 import type { StartedServer } from '../../pipeline/engine/engine.js';
 import { connect } from '../../pipeline/db/connection.js';
 import { importDump } from '../../pipeline/stages/import.js';
-import { runMigration } from '../../pipeline/stages/migrate.js';
-import { recognitionContext } from '../../pipeline/packs.js';
+import { planContext, runMigration } from '../../pipeline/stages/migrate.js';
+
 import { patchworkPack } from '../../transforms/patchwork/pack.js';
 import { RANGE_PLACEHOLDER } from '../../transforms/core/step.js';
 import { generatePatchworkToFile } from '../../transforms/patchwork/generate.js';
@@ -69,7 +69,7 @@ let failedAt: string | undefined;
 const unbatched = await timed(async () => {
   const c = await connect(s.address);
   try {
-    const ctx = await recognitionContext(c, 'pw', { batchRows: argv.batchRows, to: '2.1' });
+    const ctx = await planContext(c, 'pw', { batchRows: argv.batchRows, to: '2.1' });
     for (const step of await patchworkPack.plan(ctx)) {
       failedAt = step.id;
       if (step.kind === 'batched') await c.query(step.sql.replace(RANGE_PLACEHOLDER, step.driving.where ? `(${step.driving.where})` : '1=1'), step.params ?? []);

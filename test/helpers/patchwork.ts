@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
 import { connectionOptions } from '../../pipeline/db/connection.js';
-import { recognitionContext } from '../../pipeline/packs.js';
+import { planContext as packContext } from '../../pipeline/stages/migrate.js';
 import type { PlanContext, PlanOptions } from '../../transforms/core/pack.js';
 import { patchworkPack } from '../../transforms/patchwork/pack.js';
 import type { TestDatabase } from './db.js';
@@ -30,7 +30,7 @@ export async function load(db: TestDatabase, ...files: Array<string | URL>): Pro
 /** The context the runner gives a pack, built the way the CLI builds it. */
 export async function planContext(conn: Connection, options: Omit<PlanOptions, 'batchRows'>): Promise<PlanContext> {
   const [r] = await conn.query('SELECT DATABASE() AS d');
-  return recognitionContext(conn, String((r as Row[])[0]?.['d']), { ...options, batchRows: 1000 });
+  return packContext(conn, String((r as Row[])[0]?.['d']), { ...options, batchRows: 1000 });
 }
 
 export async function planAndRun(db: TestDatabase, options: Omit<PlanOptions, 'batchRows'>): Promise<void> {
