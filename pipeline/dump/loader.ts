@@ -115,6 +115,8 @@ interface Located {
   offset: number;
   line: number;
   sql: Buffer;
+  /** Gives a pooled statement buffer back (see buffer-pool.ts); only once the server has run it. */
+  release?: () => void;
 }
 
 type Task =
@@ -140,39 +142,64 @@ function loaderConnectionOptions(a: ServerAddress): ConnectionOptions {
 }
 
 /**
- * Lets mysql2 send a Buffer as a COM_QUERY as it is. mysql2 only takes SQL strings, so each INSERT
- * would otherwise be decoded to a latin1 string and encoded back: a copy into the JS heap, a copy
- * out, and the garbage collection of gigabytes of strings — most of the importer's own CPU after
- * the splitter. Only queries whose text is a Buffer take the new path (strings are untouched, so
- * other connections in the process are not affected). If mysql2's internals ever move, this
- * returns false and the loader falls back to latin1 strings, which send the same bytes.
+ * Lets mysql2 send a Buffer as a COM_QUERY as it is, without copying it. mysql2 only takes SQL
+ * strings, so each INSERT would otherwise be decoded to a latin1 string and encoded back: a copy
+ * into the JS heap, a copy out, and the garbage collection of gigabytes of strings. Even a single
+ * copy into a packet buffer made garbage collection (driven by external memory) the importer's
+ * largest CPU cost after the server's own work, so the packet holds only the 5- or 7-byte header
+ * and the statement's bytes are written to the socket after it, as they came from the dump.
+ * Only queries whose text is a Buffer take the new path (strings are untouched, so other
+ * connections in the process are not affected). If mysql2's internals ever move, this returns
+ * false and the loader falls back to latin1 strings, which send the same bytes.
  */
 function installBufferQueries(): boolean {
   try {
     const require = createRequire(import.meta.url);
     const root = dirname(require.resolve('mysql2'));
     const QueryPacket = require(join(root, 'lib/packets/query.js')) as { prototype: Record<string, unknown> };
-    const Packet = require(join(root, 'lib/packets/packet.js')) as new (seq: number, b: Buffer, start: number, end: number) => { offset: number };
+    type PacketLike = { buffer: Buffer; offset: number; drydockBody?: Buffer };
+    const Packet = require(join(root, 'lib/packets/packet.js')) as new (seq: number, b: Buffer, start: number, end: number) => PacketLike;
+    const BaseConnection = require(join(root, 'lib/base/connection.js')) as { prototype: Record<string, unknown> };
     const proto = QueryPacket.prototype;
+    const conn = BaseConnection.prototype;
     if (proto['drydockBufferQueries']) return true;
-    const original = proto['toPacket'];
-    if (typeof original !== 'function' || typeof Packet !== 'function') return false;
+    const originalToPacket = proto['toPacket'];
+    const originalWrite = conn['writePacket'];
+    if (typeof originalToPacket !== 'function' || typeof originalWrite !== 'function' || typeof conn['write'] !== 'function' || typeof conn['_bumpSequenceId'] !== 'function') {
+      return false;
+    }
     const CLIENT_QUERY_ATTRIBUTES = 1 << 27;
+    // The protocol's largest single packet payload; longer ones are split, which mysql2 does.
+    const MAX_PACKET_LENGTH = 0xffffff;
     proto['toPacket'] = function (this: { query: unknown; clientFlags?: number }, ...args: unknown[]) {
-      if (!Buffer.isBuffer(this.query)) return (original as (...a: unknown[]) => unknown).apply(this, args);
+      if (!Buffer.isBuffer(this.query)) return (originalToPacket as (...a: unknown[]) => unknown).apply(this, args);
       // The header mysql2 writes: 4 bytes for length and sequence (filled in when written), the
       // command, and with query attributes negotiated an empty attribute set.
       const header = (this.clientFlags ?? 0) & CLIENT_QUERY_ATTRIBUTES ? 7 : 5;
-      const buf = Buffer.allocUnsafe(header + this.query.length);
+      const buf = Buffer.alloc(header);
       buf[4] = 0x03; // COM_QUERY
-      if (header === 7) {
-        buf[5] = 0;
-        buf[6] = 1;
-      }
-      this.query.copy(buf, header);
+      if (header === 7) buf[6] = 1;
       const packet = new Packet(0, buf, 0, buf.length);
       packet.offset = buf.length;
+      packet.drydockBody = this.query;
       return packet;
+    };
+    conn['writePacket'] = function (this: { sequenceId: number; write(b: Buffer): void; _bumpSequenceId(n: number): void }, packet: PacketLike) {
+      const body = packet?.drydockBody;
+      if (body === undefined) return (originalWrite as (p: unknown) => unknown).call(this, packet);
+      const payload = packet.buffer.length - 4 + body.length;
+      if (payload >= MAX_PACKET_LENGTH) {
+        // Rare (statements over 16 MiB): one buffer, and mysql2 splits it into packets.
+        const whole = Buffer.concat([packet.buffer, body]);
+        const p = new Packet(0, whole, 0, whole.length);
+        p.offset = whole.length;
+        return (originalWrite as (p: unknown) => unknown).call(this, p);
+      }
+      packet.buffer.writeUIntLE(payload, 0, 3);
+      packet.buffer[3] = this.sequenceId;
+      this._bumpSequenceId(1);
+      this.write(packet.buffer);
+      this.write(body);
     };
     proto['drydockBufferQueries'] = true;
     return true;
@@ -249,7 +276,14 @@ async function openSession(a: ServerAddress, log: string[], own: string | undefi
   return new Session(conn, log, own);
 }
 
-const WORKER_SETTINGS = 'SET unique_checks = 0, foreign_key_checks = 0, autocommit = 0';
+/**
+ * unique_checks stays on, whatever the dump says: with it off (and foreign_key_checks off), MariaDB
+ * 10.7+ turns the first transaction into an empty table into a "bulk insert" that holds a table
+ * lock until it commits, so a second worker loading the same table waits for the first's whole
+ * transaction (measured at 200,000 patches: about a second of one core idle per big table). It
+ * also keeps a duplicate in a UNIQUE key an error rather than a silently broken index.
+ */
+const WORKER_SETTINGS = 'SET unique_checks = 1, foreign_key_checks = 0, autocommit = 0';
 const DDL_SETTINGS = 'SET foreign_key_checks = 0, autocommit = 1';
 
 class Worker {
@@ -323,6 +357,8 @@ class Worker {
         }
         t.table.rows += res.affectedRows ?? 0;
         t.table.bytes += t.stmt.sql.length;
+        // The server has read and run it, so the socket no longer needs the bytes either.
+        t.stmt.release?.();
         this.loader.hooks.onRows(res.affectedRows ?? 0);
         this.uncommitted.push(t.table);
         this.uncommittedBytes += t.stmt.sql.length;

@@ -34,16 +34,22 @@
  */
 
 import { DumpError } from '../errors.js';
+import { statementPool, type BufferPool } from './buffer-pool.js';
 import { CLASSIFY_HEAD_BYTES, classifyStatement } from './statement-kind.js';
 
 /** One SQL statement as the mysql client would send it. */
 export interface Statement {
   /**
    * The statement's bytes, without the terminating delimiter, without leading whitespace and
-   * comments, and without trailing whitespace (it may end with a comment). May share memory with
-   * the input chunks: do not modify it.
+   * comments, and without trailing whitespace (it may end with a comment). The statement's own
+   * copy: the input chunks may be reused once the splitter has moved on.
    */
   sql: Buffer;
+  /**
+   * Gives the statement's memory back for reuse by later statements (see buffer-pool.ts): call it
+   * once nothing reads `sql` any more (for an INSERT: after the server executed it), or never.
+   */
+  release(): void;
   /** Byte offset of the statement's first byte in the (decompressed) input. */
   offset: number;
   /** 1-based line number of the statement's first byte. */
@@ -57,6 +63,8 @@ export interface SplitOptions {
   file: string;
   /** Largest statement accepted, in bytes; default {@link DEFAULT_MAX_STATEMENT_BYTES}. */
   maxStatementBytes?: number;
+  /** Where statement buffers come from; default the shared {@link statementPool}. */
+  pool?: BufferPool;
 }
 
 /** 1 GiB: the largest packet a MySQL/MariaDB server accepts (max_allowed_packet's ceiling). */
@@ -77,6 +85,8 @@ const LINE_COMMENT = 5;
 const UNKNOWN = -2;
 
 const BACKSLASH = 0x5c;
+const EMPTY = Buffer.alloc(0);
+const noRelease = (): void => {};
 const NL = 0x0a;
 
 /** closingQuote: the string does not close in this buffer. */
@@ -128,7 +138,8 @@ export async function* splitStatements(
     if (chunk.length === 0) continue;
     const buf = tail === undefined ? chunk : Buffer.concat([tail, chunk]);
     const t = s.feed(buf, false);
-    tail = t < buf.length ? buf.subarray(t) : undefined;
+    // Copied: the source may reuse the chunk's memory for the next read.
+    tail = t < buf.length ? Buffer.from(buf.subarray(t)) : undefined;
     if (s.out.length > 0) {
       const done = s.out;
       s.out = [];
@@ -167,8 +178,13 @@ class Splitter {
   /** Bytes that need a look in NORMAL state inside a statement; 0 = plain statement text. */
   private special = new Uint8Array(256);
 
-  private pieces: Buffer[] = [];
-  private piecesLen = 0;
+  /**
+   * The statement read so far, when it began in an earlier chunk: its bytes are copied here at the
+   * end of each chunk (a pooled buffer, grown by doubling), since the chunk may then be reused.
+   */
+  private pending: Buffer | undefined;
+  private pendingLen = 0;
+  private readonly pool: BufferPool;
   private stmtOffset = 0;
   private stmtLine = 1;
   /** Where a comment between statements began, to report one that never ends. */
@@ -186,6 +202,7 @@ class Splitter {
   constructor(opts: SplitOptions) {
     this.file = opts.file;
     this.max = opts.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+    this.pool = opts.pool ?? statementPool;
     this.setDelimiter(this.delim);
   }
 
@@ -452,11 +469,7 @@ class Splitter {
     }
 
     this.state = state;
-    if (this.inStmt && stmtStart >= 0 && tail > stmtStart) {
-      this.pieces.push(buf.subarray(stmtStart, tail));
-      this.piecesLen += tail - stmtStart;
-      if (this.piecesLen > this.max) this.tooLarge();
-    }
+    if (this.inStmt && stmtStart >= 0 && tail > stmtStart) this.appendPending(buf, stmtStart, tail);
     this.lineAt(buf, tail);
     this.base += tail;
     this.countedTo = 0;
@@ -543,28 +556,74 @@ class Splitter {
     return end;
   }
 
-  private emit(buf: Buffer, stmtStart: number, end: number, delimiter: string): void {
-    let sql: Buffer;
-    if (stmtStart >= 0) {
-      const len = this.piecesLen + (end - stmtStart);
-      const last = buf.subarray(stmtStart, end);
-      if (len > this.max) {
-        this.pieces.push(last);
-        this.tooLarge();
-      }
-      sql = this.pieces.length === 0 ? last : Buffer.concat([...this.pieces, last], len);
-    } else {
-      sql = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.piecesLen);
+  /** Copies `buf[from, to)` after the pending statement text, growing its buffer as needed. */
+  private appendPending(buf: Buffer, from: number, to: number): void {
+    const len = this.pendingLen + (to - from);
+    if (len > this.max) {
+      this.tooLarge(buf.subarray(from, Math.min(to, from + CLASSIFY_HEAD_BYTES)));
     }
-    let e = sql.length;
-    while (e > 0 && isSpace(sql[e - 1]!)) e--;
-    if (e < sql.length) sql = sql.subarray(0, e);
-    this.out.push({ sql, offset: this.stmtOffset, line: this.stmtLine, delimiter });
-    this.pieces = [];
-    this.piecesLen = 0;
+    const have = this.pending;
+    if (have === undefined || have.length < len) {
+      const grown = this.pool.acquire(Math.max(len, have === undefined ? 0 : 2 * have.length));
+      if (have !== undefined) {
+        have.copy(grown, 0, 0, this.pendingLen);
+        this.pool.release(have);
+      }
+      this.pending = grown;
+    }
+    buf.copy(this.pending!, this.pendingLen, from, to);
+    this.pendingLen = len;
+  }
+
+  private emit(buf: Buffer, stmtStart: number, end: number, delimiter: string): void {
+    if (stmtStart >= 0 && end > stmtStart) this.appendPendingOrOwn(buf, stmtStart, end);
+    const owner = this.pending;
+    let len = this.pendingLen;
+    this.pending = undefined;
+    this.pendingLen = 0;
+    let sql: Buffer;
+    let release: () => void = noRelease;
+    if (owner === undefined) {
+      sql = Buffer.alloc(0);
+    } else {
+      while (len > 0 && isSpace(owner[len - 1]!)) len--;
+      if (!this.pool.isPooled(owner)) {
+        sql = owner.subarray(0, len);
+      } else if (len < this.pool.minBytes) {
+        // Trimmed below the pooled sizes: an exact copy, and the pooled buffer goes straight back.
+        sql = Buffer.from(owner.subarray(0, len));
+        this.pool.release(owner);
+      } else {
+        sql = owner.subarray(0, len);
+        let released = false;
+        const pool = this.pool;
+        release = () => {
+          if (released) return;
+          released = true;
+          pool.release(owner);
+        };
+      }
+    }
+    this.out.push({ sql, offset: this.stmtOffset, line: this.stmtLine, delimiter, release });
     this.inStmt = false;
     this.inExec = false;
     this.atLineStart = false;
+  }
+
+  /**
+   * The last part of a statement: appended to the pending text, or, for a statement that began in
+   * this chunk, copied into a buffer of its own (small ones are not pooled: see buffer-pool.ts).
+   */
+  private appendPendingOrOwn(buf: Buffer, from: number, to: number): void {
+    if (this.pending !== undefined) return this.appendPending(buf, from, to);
+    const len = to - from;
+    if (len > this.max) this.tooLarge(buf.subarray(from, from + CLASSIFY_HEAD_BYTES));
+    if (len < this.pool.minBytes) {
+      this.pending = Buffer.from(buf.subarray(from, to));
+      this.pendingLen = len;
+      return;
+    }
+    this.appendPending(buf, from, to);
   }
 
   finish(): void {
@@ -588,24 +647,18 @@ class Splitter {
     }
     if (!this.inStmt) return;
     if (this.inExec) this.truncated('dump ends inside a /*! executable comment */');
-    this.emit(Buffer.alloc(0), -1, 0, '');
+    this.emit(EMPTY, -1, 0, '');
   }
 
   /** The statement's first bytes (enough to classify it), as far as it was read. */
-  private head(): Buffer {
-    const head: Buffer[] = [];
-    let len = 0;
-    for (const p of this.pieces) {
-      head.push(p);
-      len += p.length;
-      if (len >= CLASSIFY_HEAD_BYTES) break;
-    }
-    return Buffer.concat(head);
+  private head(fallback?: Buffer): Buffer {
+    if (this.pending !== undefined && this.pendingLen > 0) return Buffer.from(this.pending.subarray(0, Math.min(this.pendingLen, CLASSIFY_HEAD_BYTES)));
+    return fallback ?? EMPTY;
   }
 
   /** Excerpt and table of the statement being read, for an error. */
-  private context(): { excerpt: string; table?: string } {
-    const head = this.head();
+  private context(fallback?: Buffer): { excerpt: string; table?: string } {
+    const head = this.head(fallback);
     const table = classifyStatement(head).table;
     const excerpt = printable(head.subarray(0, EXCERPT_BYTES));
     return table === undefined ? { excerpt } : { excerpt, table };
@@ -619,12 +672,13 @@ class Splitter {
     );
   }
 
-  private tooLarge(): never {
+  /** `head`: the statement's first bytes when none are pending yet. */
+  private tooLarge(head?: Buffer): never {
     throw new DumpError(
       `statement is larger than ${this.max} bytes`,
       { file: this.file, offset: this.stmtOffset, line: this.stmtLine },
       {
-        ...this.context(),
+        ...this.context(head),
         hint:
           'a quote that never closes makes the rest of the file one statement: check the dump near this place; ' +
           'if the statement really is this large, raise the statement size limit',

@@ -4,7 +4,7 @@
  */
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ConfigError, DumpError } from '../errors.js';
@@ -36,6 +36,13 @@ export interface OpenSqlSourceOptions {
   stdin?: NodeJS.ReadableStream;
   /** Read size in bytes; default {@link DEFAULT_READ_CHUNK_BYTES}. */
   chunkBytes?: number;
+  /**
+   * Read an uncompressed file into the same two buffers over and over instead of a fresh one per
+   * read (gigabytes of short-lived external memory cost the importer a full garbage collection
+   * every few reads). Each chunk is then valid only until the next one is requested: for a
+   * consumer that copies what it keeps, as splitStatements does.
+   */
+  reuseBuffers?: boolean;
 }
 
 export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = {}): Promise<SqlSource> {
@@ -60,7 +67,7 @@ export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = 
       });
     }
     sizeBytes = st.isFile() ? st.size : undefined;
-    raw = createReadStream(input, { highWaterMark: chunkBytes });
+    raw = opts.reuseBuffers && st.isFile() && !(await isGzip(input)) ? readReusing(input, chunkBytes) : createReadStream(input, { highWaterMark: chunkBytes });
   }
 
   const counter = { bytes: 0 };
@@ -75,6 +82,39 @@ export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = 
     chunks,
     bytesRead: () => counter.bytes,
   };
+}
+
+/** Whether a file starts with gzip's magic bytes. */
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * A file's bytes in chunks read into two alternating buffers: a chunk stays valid while the next
+ * is read (so a consumer may look at two in a row), and is overwritten by the one after.
+ */
+async function* readReusing(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
+  let k = 0;
+  try {
+    for (;;) {
+      const b = buffers[k]!;
+      k ^= 1;
+      const { bytesRead } = await fh.read(b, 0, b.length, null);
+      if (bytesRead === 0) return;
+      yield b.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Reads until at least `want` bytes (or the end) are in hand, without losing the rest of the stream. */

@@ -153,7 +153,7 @@ export async function importDump(o: ImportOptions): Promise<ImportResult> {
   }
   const started = Date.now();
   const emit = (e: ImportEvent) => o.onEvent?.(e);
-  const source = await openSqlSource(o.dump);
+  const source = await openSqlSource(o.dump, { reuseBuffers: true });
   const identity = await dumpIdentity(o.dump);
   const control = await connect(o.address);
   let ledgerChain: Promise<unknown> = Promise.resolve();
