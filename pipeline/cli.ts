@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
           .option('run-dir', { type: 'string', describe: `run directory (default ${DEFAULT_RUNS_ROOT}/<run-id>)` })
           .option('fresh', { type: 'boolean', describe: 'start over instead of resuming' })
           .option('keep-server', { type: 'boolean', describe: 'leave the scratch server running and print how to connect' })
-          .option('threads', { type: 'number', describe: 'import connections (default: cores + 1)' })
+          .option('threads', { type: 'number', describe: 'import connections (default: one per core)' })
           .option('importer', { choices: ['native', 'client'] as const, describe: 'native (default, parallel) or the mysql client' })
           .option('schema', { type: 'string', describe: 'schema SQL for a JSON fixture or CSV directory input' })
           .option('format', { choices: ['sql', 'csv'] as const, describe: 'export format (default sql)' })
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
         y
           .option('dump', { type: 'string', demandOption: true, describe: 'the input: .sql, .sql.gz, - (stdin), a dumpdata .json fixture, or a CSV directory' })
           .option('engine-url', { type: 'string', demandOption: true, describe: 'mysql://user@host:port/db' })
-          .option('threads', { type: 'number', describe: 'import connections (default: cores + 1)' })
+          .option('threads', { type: 'number', describe: 'import connections (default: one per core)' })
           .option('importer', { choices: ['native', 'client'] as const })
           .option('schema', { type: 'string', describe: 'schema SQL for a JSON fixture or CSV directory' })
           .example('$0 import --dump prod.sql.gz --engine-url mysql://root@127.0.0.1:3306/scratch', '')

@@ -29,13 +29,14 @@ export const LEDGER_TABLE = '_drydock_import';
 export const PROGRESS_INTERVAL_MS = 1000;
 const IDENTITY_SAMPLE_BYTES = 64 * 1024;
 /**
- * Loading connections by default: one per CPU, plus one. The importer's own thread (reading,
- * splitting, sending) keeps each connection idle part of the time; with one connection more the
- * server's cores stay busy. Measured on 2 cores with a 1.7 GB Patchwork dump: 3 connections
- * 25–27 s, 2 connections 29–40 s, 4 connections 29 s.
+ * Loading connections by default: one per CPU. An extra connection used to pay while the importer's
+ * own thread was busy collecting garbage (3 connections 25–27 s against 29–40 s for 2, 2 cores,
+ * 1.7 GB Patchwork dump); since statements are sent without copies the importer's thread is idle
+ * most of the time, and 2 and 3 connections measure the same (15.3–16.5 s against 15.9–16.8 s),
+ * so the extra server thread only costs memory and contention.
  */
 export function defaultThreads(): number {
-  return availableParallelism() + 1;
+  return availableParallelism();
 }
 
 /** The widest `threads` accepted: beyond this the server only spends its CPUs switching. */
@@ -46,7 +47,7 @@ export interface ImportOptions {
   address: ServerAddress;
   /** Path of a `.sql` or `.sql.gz` dump (gzip is recognised by content), or `-` for standard input. */
   dump: string;
-  /** Loading connections; default {@link defaultThreads} (CPUs + 1). One more connection runs the DDL. */
+  /** Loading connections; default {@link defaultThreads} (one per CPU). One more connection runs the DDL. */
   threads?: number;
   /** Aborting stops reading, rolls back uncommitted work and rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -148,7 +149,7 @@ export async function importDump(o: ImportOptions): Promise<ImportResult> {
   const threads = o.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new ConfigError(`--threads must be a whole number from 1 to ${MAX_THREADS} (got ${threads})`, {
-      hint: `omit it to use one per CPU plus one (${defaultThreads()})`,
+      hint: `omit it to use one per CPU (${defaultThreads()})`,
     });
   }
   const started = Date.now();
