@@ -336,6 +336,21 @@ describe('openSqlSource', () => {
     assert.equal(src.bytesRead(), text.length);
   });
 
+  test("reused read buffers (the importer's mode) give the same statements as fresh ones", async () => {
+    const file = join(dir, 'reuse.sql');
+    writeFileSync(file, text);
+    const statements = async (reuseBuffers: boolean) => {
+      const src = await openSqlSource(file, { chunkBytes: 4096, reuseBuffers });
+      const out: string[] = [];
+      for await (const s of splitStatements(src.chunks, { file })) out.push(s.sql.toString());
+      assert.equal(src.bytesRead(), text.length);
+      return out;
+    };
+    const reused = await statements(true);
+    assert.equal(reused.length, 4000);
+    assert.deepEqual(reused, await statements(false));
+  });
+
   test('gzip is recognised by its magic bytes, whatever the name; progress counts compressed bytes', async () => {
     const gz = gzipSync(text);
     const file = join(dir, 'misnamed.sql');
