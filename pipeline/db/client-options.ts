@@ -3,11 +3,43 @@
  * 0600 that lives only as long as the child: a password on a command line is visible to every
  * user in `ps`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { renderClientOptionFile } from '../engine/server-config.js';
+import { isAlive } from '../process-state.js';
 import type { ServerAddress } from './url.js';
+
+/** Option file directories are named `drydock-client-<pid>-XXXXXX`, pid = the drydock that made it. */
+const DIR_PREFIX = 'drydock-client-';
+const DIR_PATTERN = /^drydock-client-(\d+)-/;
+
+/**
+ * Removes option file directories left by a drydock that no longer runs. A drydock killed with
+ * SIGKILL while a client child ran cannot remove its own file, which may hold a password; the next
+ * drydock to write one removes it instead. Directories of other users are left alone (and cannot
+ * be removed anyway).
+ */
+export function sweepStaleOptionFiles(dir = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = DIR_PATTERN.exec(name);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      /* another user's, or gone already */
+    }
+  }
+  return removed;
+}
 
 export interface ClientOptionFile {
   path: string;
@@ -16,7 +48,8 @@ export interface ClientOptionFile {
 }
 
 export function writeClientOptionFile(a: ServerAddress): ClientOptionFile {
-  const dir = mkdtempSync(join(tmpdir(), 'drydock-client-'));
+  sweepStaleOptionFiles();
+  const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const path = join(dir, 'client.cnf');
   const opts: Parameters<typeof renderClientOptionFile>[0] = { user: a.user, host: a.host, port: a.port };
   if (a.password !== undefined) opts.password = a.password;
