@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, write
 import { join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StageError } from '../errors.js';
+import { tableDigest } from '../db/table-digest.js';
 import { connect } from '../db/connection.js';
 import { clientEnv, withClientOptionFile } from '../db/client-options.js';
 import { findProgram } from '../engine/local.js';
@@ -24,6 +25,12 @@ export interface TableSummary {
   rows: number;
   /** CHECKSUM TABLE value (stable for the same rows on the same server version and row format). */
   checksum: string;
+  /**
+   * Digest of the rows computed in primary-key chunks (pipeline/db/table-digest.ts): what reimport
+   * checks on production, where a whole-table CHECKSUM TABLE could outlast a proxy's idle
+   * timeout. Absent for a table without a primary key, and in manifests of older drydocks.
+   */
+  digest?: string;
 }
 
 export interface Manifest {
@@ -64,17 +71,26 @@ export async function userTables(address: ServerAddress): Promise<string[]> {
   }
 }
 
-/** Exact row counts and checksums of every user table: the manifest's and verification's facts. */
-export async function summarizeTables(address: ServerAddress, tables?: string[]): Promise<TableSummary[]> {
+/**
+ * Exact row counts and checksums of every user table: the manifest's and verification's facts.
+ * With `digest`, also each table's chunked row digest (for the manifest).
+ */
+export async function summarizeTables(address: ServerAddress, tables?: string[], opts: { digest?: boolean; signal?: AbortSignal } = {}): Promise<TableSummary[]> {
   const names = tables ?? (await userTables(address));
   const c = await connect(address);
   try {
     const out: TableSummary[] = [];
     for (const name of names) {
+      opts.signal?.throwIfAborted();
       const q = '`' + name.replace(/`/g, '``') + '`';
       const [cnt] = await c.query(`SELECT COUNT(*) AS n FROM ${q}`);
       const [sum] = await c.query(`CHECKSUM TABLE ${q}`);
-      out.push({ name, rows: Number((cnt as Array<{ n: number }>)[0]?.n ?? 0), checksum: String((sum as Array<{ Checksum: unknown }>)[0]?.Checksum ?? '') });
+      const summary: TableSummary = { name, rows: Number((cnt as Array<{ n: number }>)[0]?.n ?? 0), checksum: String((sum as Array<{ Checksum: unknown }>)[0]?.Checksum ?? '') };
+      if (opts.digest) {
+        const d = await tableDigest(c, address.database, name, opts.signal ? { signal: opts.signal } : {});
+        if (d !== undefined) summary.digest = d.digest;
+      }
+      out.push(summary);
     }
     return out;
   } finally {
@@ -101,7 +117,7 @@ export async function exportDump(o: ExportOptions): Promise<Manifest> {
   rmSync(manifestPath, { force: true });
   const tables = await userTables(o.address);
   const files = o.format === 'csv' ? await writeCsv(o, tables) : [await writeSql(o)];
-  const summaries = await summarizeTables(o.address, tables);
+  const summaries = await summarizeTables(o.address, tables, { digest: true, ...(o.signal ? { signal: o.signal } : {}) });
   const manifest: Manifest = {
     tool: 'drydock',
     format: o.format ?? 'sql',

@@ -28,6 +28,7 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Connection } from 'mysql2/promise';
 import { connect, qid } from '../db/connection.js';
+import { DIGEST_CHUNK_ROWS, tableDigest } from '../db/table-digest.js';
 import type { ServerAddress } from '../db/url.js';
 import { ConfigError, StageError, VerificationError } from '../errors.js';
 import { INTERNAL_TABLE_PREFIX, MANIFEST, type Manifest, type TableSummary } from './export.js';
@@ -81,7 +82,11 @@ export interface ReimportOptions {
   beforeVerify?: (staging: ServerAddress) => Promise<void>;
 }
 
-export type Comparison = 'rows+checksum' | 'rows';
+/**
+ * What verification compared: `rows+digest` (chunked row digests, for every table with a primary
+ * key; CHECKSUM TABLE for the others when the versions match), `rows+checksum`, or `rows` only.
+ */
+export type Comparison = 'rows+digest' | 'rows+checksum' | 'rows';
 
 export interface ReimportResult {
   database: string;
@@ -107,7 +112,7 @@ export type ReimportEvent =
   | { type: 'manifest-checked'; files: number; bytes: number; tables: number; exportedFrom: string }
   | { type: 'lock-acquired'; lock: string }
   | { type: 'load-start'; loader: 'native' | 'client'; reason: string; staging: string }
-  | { type: 'verify-table'; table: string; rows: number; checksum: string | undefined }
+  | { type: 'verify-table'; table: string; rows: number; checksum: string | undefined; digest: string | undefined }
   | { type: 'verified'; tables: number; compared: Comparison; reason: string }
   | { type: 'backup-cleared'; backup: string; tables: string[] }
   | { type: 'swap-start'; toBackup: number; toLive: number; lockWaitSeconds: number }
@@ -224,6 +229,15 @@ export function checksumsComparable(manifestServer: { flavor: string; version: s
         comparable: false,
         reason: `the export was checksummed on ${a} and production is ${b}: CHECKSUM TABLE values differ across versions, so only exact row counts are compared (the dump itself is vouched for by its sha256)`,
       };
+}
+
+/**
+ * Chunked row digests (table-digest.ts) compare between servers of one flavor: the server prints
+ * the values it hashes, and MariaDB and MySQL print some (floating point) differently.
+ */
+export function digestsComparable(manifestServer: { flavor: string; version: string }, productionVersion: string): boolean {
+  const flavor = (v: string, f?: string) => (/mariadb/i.test(v) || f === 'mariadb' ? 'mariadb' : 'mysql');
+  return flavor(manifestServer.version, manifestServer.flavor) === flavor(productionVersion);
 }
 
 /** A GET_LOCK name per live database; at most 64 characters, as MySQL 5.7+ requires. */
@@ -365,7 +379,7 @@ async function verifyStaging(
   c: Connection,
   staging: string,
   manifest: Manifest,
-  compareChecksums: boolean,
+  compare: { checksums: boolean; digests: boolean },
   emit: (e: ReimportEvent) => void,
   signal: AbortSignal | undefined,
 ): Promise<TableSummary[]> {
@@ -380,15 +394,25 @@ async function verifyStaging(
   for (const want of manifest.tables) {
     if (!present.includes(want.name)) continue;
     signal?.throwIfAborted();
+    // Production is read in primary-key chunks where the manifest has a digest: a whole-table
+    // COUNT(*) or CHECKSUM TABLE of a big table can outlast a proxy's idle timeout.
+    const digest = compare.digests && want.digest !== undefined ? await tableDigest(c, staging, want.name, signal ? { signal } : {}) : undefined;
+    if (digest !== undefined) {
+      emit({ type: 'verify-table', table: want.name, rows: digest.rows, checksum: undefined, digest: digest.digest });
+      if (digest.rows !== want.rows) problems.push(`${want.name}: ${digest.rows} rows in ${staging}, the manifest says ${want.rows}`);
+      else if (digest.digest !== want.digest) problems.push(`${want.name}: row digest ${digest.digest} in ${staging}, the manifest says ${want.digest}`);
+      out.push({ name: want.name, rows: digest.rows, checksum: want.checksum, digest: digest.digest });
+      continue;
+    }
     const t = `${qid(staging)}.${qid(want.name)}`;
     const [cnt] = await rows<{ n: string | number }>(c, `SELECT COUNT(*) AS n FROM ${t}`);
     const n = Number(cnt?.n ?? 0);
     let checksum: string | undefined;
-    if (compareChecksums) {
+    if (compare.checksums) {
       const [sum] = await rows<{ Checksum: unknown }>(c, `CHECKSUM TABLE ${t}`);
       checksum = String(sum?.Checksum ?? '');
     }
-    emit({ type: 'verify-table', table: want.name, rows: n, checksum });
+    emit({ type: 'verify-table', table: want.name, rows: n, checksum, digest: undefined });
     if (n !== want.rows) problems.push(`${want.name}: ${n} rows in ${staging}, the manifest says ${want.rows}`);
     else if (checksum !== undefined && checksum !== want.checksum) problems.push(`${want.name}: CHECKSUM TABLE ${checksum} in ${staging}, the manifest says ${want.checksum}`);
     out.push({ name: want.name, rows: n, checksum: checksum ?? want.checksum });
@@ -515,9 +539,13 @@ export async function reimport(o: ReimportOptions): Promise<ReimportResult> {
     o.signal?.throwIfAborted();
     if (o.beforeVerify) await o.beforeVerify(staging);
 
-    const tables = await verifyStaging(c, names.staging, manifest, cmp.comparable, emit, o.signal);
-    const compared: Comparison = cmp.comparable ? 'rows+checksum' : 'rows';
-    emit({ type: 'verified', tables: tables.length, compared, reason: cmp.reason });
+    const digests = digestsComparable(manifest.server, v?.v ?? '') && manifest.tables.some((t) => t.digest !== undefined);
+    const tables = await verifyStaging(c, names.staging, manifest, { checksums: cmp.comparable, digests }, emit, o.signal);
+    const compared: Comparison = digests ? 'rows+digest' : cmp.comparable ? 'rows+checksum' : 'rows';
+    const verifiedBy = digests
+      ? `exact row counts and row digests, read in primary-key chunks of ${DIGEST_CHUNK_ROWS} rows; tables without a primary key: ${cmp.comparable ? 'row counts and CHECKSUM TABLE' : 'row counts'}`
+      : cmp.reason;
+    emit({ type: 'verified', tables: tables.length, compared, reason: verifiedBy });
     o.signal?.throwIfAborted();
     if (o.swap === false) {
       return { ...base, compared, tables, swapped: false, movedToBackup: [], movedToLive: [], warnings: [], seconds: (Date.now() - started) / 1000 };

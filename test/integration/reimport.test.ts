@@ -18,7 +18,7 @@ import { StageError, VerificationError } from '../../pipeline/errors.js';
 import { exportDump, summarizeTables, MANIFEST } from '../../pipeline/stages/export.js';
 import type { Manifest, TableSummary } from '../../pipeline/stages/export.js';
 import { importWithClient } from '../../pipeline/stages/import-client.js';
-import { checksumsComparable, cleanup, reimport, rollback, lockName } from '../../pipeline/stages/reimport.js';
+import { checksumsComparable, digestsComparable, cleanup, reimport, rollback, lockName } from '../../pipeline/stages/reimport.js';
 import type { ReimportEvent } from '../../pipeline/stages/reimport.js';
 import { skip, testDatabase, serverAddress } from '../helpers/db.js';
 import type { TestDatabase } from '../helpers/db.js';
@@ -94,6 +94,9 @@ test('checksums are compared only between servers of the same flavor and version
   assert.equal(checksumsComparable({ flavor: 'mariadb', version: '10.11.19-MariaDB' }, '10.6.21-MariaDB').comparable, false);
   assert.equal(checksumsComparable({ flavor: 'mariadb', version: '10.11.19-MariaDB' }, '10.11.19').comparable, false, 'MySQL of the same number is another server');
   assert.ok(lockName('x'.repeat(80)).length <= 64);
+  // Row digests only need the same flavor: the server prints the values it hashes.
+  assert.equal(digestsComparable({ flavor: 'mariadb', version: '10.11.19-MariaDB' }, '11.4.2-MariaDB-log'), true);
+  assert.equal(digestsComparable({ flavor: 'mariadb', version: '10.11.19-MariaDB' }, '8.0.36'), false);
 });
 
 test('an unfinished export (no manifest) and an altered file are refused before anything changes', { skip }, async () => {
@@ -131,10 +134,31 @@ test('a staging table changed after the load, or a manifest count that does not 
         await c.end();
       },
     }),
-    (e: unknown) => e instanceof VerificationError && /patchwork_person: CHECKSUM TABLE \d+ in t_reimport_live_drydock_new, the manifest says \d+/.test(e.message),
+    (e: unknown) => e instanceof VerificationError && /patchwork_person: row digest [0-9a-f]{8} in t_reimport_live_drydock_new, the manifest says [0-9a-f]{8}/.test(e.message),
   );
   await assertLiveUntouched();
   assert.ok((await tablesOf(STAGING)).includes('patchwork_person'), 'the staging load is kept for inspection');
+
+  // An export from an older drydock has no digests: the same server version compares CHECKSUM TABLE.
+  const old = join(tmp, 'no-digests');
+  cpSync(out, old, { recursive: true });
+  const om = JSON.parse(readFileSync(join(old, MANIFEST), 'utf8')) as Manifest;
+  for (const x of om.tables) delete x.digest;
+  writeFileSync(join(old, MANIFEST), JSON.stringify(om));
+  await assert.rejects(
+    reimport({
+      address: at(LIVE),
+      from: old,
+      threads: 2,
+      beforeVerify: async (staging) => {
+        const c = await connect(staging);
+        await c.query("UPDATE patchwork_person SET name = CONCAT(name, '?') ORDER BY id LIMIT 1");
+        await c.end();
+      },
+    }),
+    (e: unknown) => e instanceof VerificationError && /patchwork_person: CHECKSUM TABLE \d+ in t_reimport_live_drydock_new, the manifest says \d+/.test(e.message),
+  );
+  await assertLiveUntouched();
 
   // From a clean staging database, a wrong count in the manifest is caught on its own.
   await cleanup({ address: at(LIVE) });
@@ -174,11 +198,12 @@ test('swap, refusal of a second swap, rollback, swap again without loading, clea
 
   const events: ReimportEvent[] = [];
   const r = await reimport({ address: at(LIVE), from: out, threads: 2, onEvent: (e) => events.push(e) });
-  assert.equal(r.compared, 'rows+checksum');
+  assert.equal(r.compared, 'rows+digest');
+  assert.ok(manifest.tables.filter((t) => t.name.startsWith('patchwork_')).every((t) => /^[0-9a-f]{8}$/.test(t.digest ?? '')), 'every table with a primary key has a digest');
   assert.equal(r.swapped, true);
   assert.equal(events.filter((e) => e.type === 'table-done').length, 0, 'the staged load was resumed, not repeated');
   assert.equal(r.loader, 'native', 'the test server writes no binlog');
-  assert.deepEqual(await summarizeTables(at(LIVE)), manifest.tables, 'live tables are exactly the export');
+  assert.deepEqual(await summarizeTables(at(LIVE), undefined, { digest: true }), manifest.tables, 'live tables are exactly the export');
   assert.deepEqual(await summarizeTables(at(BACKUP)), before0, 'the backup holds the old tables exactly');
   assert.ok(r.movedToBackup.includes('legacy_extra') && !r.movedToLive.includes('legacy_extra'));
   assert.ok(r.movedToLive.includes('patchwork_series'));
@@ -211,19 +236,19 @@ test('swap, refusal of a second swap, rollback, swap again without loading, clea
   await reimport({ address: at(LIVE), from: out, threads: 2, onEvent: (e) => again.push(e) });
   assert.equal(again.filter((e) => e.type === 'table-done').length, 0, 'no table loaded again');
   assert.ok(again.filter((e) => e.type === 'table-skipped').length >= manifest.tables.length);
-  assert.deepEqual(await summarizeTables(at(LIVE)), manifest.tables);
+  assert.deepEqual(await summarizeTables(at(LIVE), undefined, { digest: true }), manifest.tables);
 
   const c = await cleanup({ address: at(LIVE) });
   assert.ok(c.dropped.some((d) => d.database === BACKUP && d.tables.includes('legacy_extra')));
   assert.equal(await schemaExists(BACKUP), false);
   assert.equal(await schemaExists(STAGING), false);
-  assert.deepEqual(await summarizeTables(at(LIVE)), manifest.tables, 'cleanup never touches live tables');
+  assert.deepEqual(await summarizeTables(at(LIVE), undefined, { digest: true }), manifest.tables, 'cleanup never touches live tables');
 
   // The mysql client loader (chosen automatically when the native one would turn the binlog off).
   const viaClient = await reimport({ address: at(LIVE), from: out, loader: 'client' });
   assert.equal(viaClient.loader, 'client');
-  assert.deepEqual(await summarizeTables(at(LIVE)), manifest.tables);
-  assert.deepEqual(await summarizeTables(at(BACKUP)), manifest.tables);
+  assert.deepEqual(await summarizeTables(at(LIVE), undefined, { digest: true }), manifest.tables);
+  assert.deepEqual(await summarizeTables(at(BACKUP), undefined, { digest: true }), manifest.tables);
   await cleanup({ address: at(LIVE) });
 });
 

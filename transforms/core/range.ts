@@ -34,6 +34,11 @@ function quoteId(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';
 }
 
+/** The driving table as a FROM reference, qualified when it names its database. */
+function tableRef(d: DrivingTable): string {
+  return d.database === undefined ? quoteId(d.table) : `${quoteId(d.database)}.${quoteId(d.table)}`;
+}
+
 function col(alias: string, column: string): string {
   return `${quoteId(alias)}.${quoteId(column)}`;
 }
@@ -111,7 +116,7 @@ export function nextBoundQuery(d: DrivingTable, after: KeyTuple | null, rows: nu
   const aliased = d.key.map((k, i) => `${col(d.alias, k)} AS ${quoteId(`k${i}`)}`);
   return {
     sql:
-      `SELECT ${aliased.join(', ')} FROM ${quoteId(d.table)} AS ${quoteId(d.alias)} WHERE ${where.sql} ` +
+      `SELECT ${aliased.join(', ')} FROM ${tableRef(d)} AS ${quoteId(d.alias)} WHERE ${where.sql} ` +
       `ORDER BY ${keys.join(', ')} LIMIT 1 OFFSET ${rows - 1}`,
     params: where.params,
   };
@@ -126,7 +131,7 @@ export function boundFromRow(d: DrivingTable, row: Record<string, unknown> | und
 /** Counts the driving rows a step will walk (the plan's estimate for filtered drivers). */
 export function countQuery(d: DrivingTable): SqlFragment {
   const where = rangePredicate(d, { after: null, upTo: null });
-  return { sql: `SELECT COUNT(*) AS n FROM ${quoteId(d.table)} AS ${quoteId(d.alias)} WHERE ${where.sql}`, params: where.params };
+  return { sql: `SELECT COUNT(*) AS n FROM ${tableRef(d)} AS ${quoteId(d.alias)} WHERE ${where.sql}`, params: where.params };
 }
 
 /**

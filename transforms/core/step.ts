@@ -7,6 +7,8 @@
 /** The table whose primary-key ranges drive a batched step. */
 export interface DrivingTable {
   table: string;
+  /** The table's database when it is not the connection's (e.g. reimport's staging database). */
+  database?: string;
   /** Alias used for the driving table inside `sql` (the range predicate is written against it). */
   alias: string;
   /** Key columns, in order; must be the primary key or a unique NOT NULL key. Composite and string keys are allowed. */
