@@ -216,10 +216,11 @@ test('a sqlmigrate file: plan merges DDL and batches DML; the run equals running
     }
     const create = async (c: Connection) => String((await q(c, 'SHOW CREATE TABLE patchwork_patch'))[0]!['Create Table']);
     assert.equal(await create(t.run.conn), await create(t.ref.conn));
-    // Every DDL probe of the plan recognises the applied DDL (so a crash right after it does not re-run it).
-    // The merged step has none: its ALTER COLUMN ... DROP DEFAULT cannot be probed.
+    // Every DDL step has a probe, and it recognises the applied DDL (so a crash right after it does
+    // not re-run it), the merged one with its ALTER COLUMN ... DROP DEFAULT included.
     const probes = plan.steps.flatMap((s) => (s.step.kind === 'ddl' && s.step.appliedWhen ? [s.step.appliedWhen] : []));
-    assert.equal(probes.length, 1);
+    assert.equal(probes.length, plan.steps.filter((s) => s.step.kind === 'ddl').length);
+    assert.equal(probes.length, 2);
     for (const p of probes) assert.equal((await q(t.run.conn, p)).length, 1);
     assert.equal((await q(t.ref.conn, probes[0]!)).length, 1);
 

@@ -129,3 +129,16 @@ test('an ALTER of ADDs and DROPs gets a probe for "already applied"; MODIFY cann
   );
   assert.equal(alterProbe('ALTER TABLE patch MODIFY x int'), undefined);
 });
+
+test('ALTER COLUMN ... DROP DEFAULT is probed by the column having no default, alone or with other clauses', () => {
+  const noDefault = (c: string) =>
+    `EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'patch' AND LOWER(COLUMN_NAME) = '${c}'` +
+    ` AND (COLUMN_DEFAULT IS NULL OR (IS_NULLABLE = 'YES' AND COLUMN_DEFAULT = 'NULL')))`;
+  assert.equal(alterProbe('ALTER TABLE `patch` ALTER COLUMN `Archived` DROP DEFAULT'), `SELECT 1 FROM DUAL WHERE ${noDefault('archived')}`);
+  assert.equal(
+    alterProbe('ALTER TABLE patch ALTER state DROP DEFAULT, ADD INDEX by_state (state)'),
+    `SELECT 1 FROM DUAL WHERE ${noDefault('state')} AND (EXISTS (SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'patch' AND LOWER(INDEX_NAME) = 'by_state')` +
+      " OR EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'patch' AND LOWER(CONSTRAINT_NAME) = 'by_state'))",
+  );
+  assert.equal(alterProbe("ALTER TABLE patch ALTER COLUMN x SET DEFAULT 'a'"), undefined);
+});

@@ -127,9 +127,10 @@ function sqlString(s: string): string {
 }
 
 /**
- * A probe telling whether an ALTER made only of ADD and DROP clauses has already been applied
- * (every added column/index/constraint present, every dropped one absent); undefined when a clause
- * cannot be probed (MODIFY, ALTER COLUMN, RENAME ...).
+ * A probe telling whether an ALTER made only of ADD, DROP and `ALTER COLUMN x DROP DEFAULT`
+ * clauses has already been applied (every added column/index/constraint present, every dropped
+ * one absent, every such column without a default); undefined when a clause cannot be probed
+ * (MODIFY, SET DEFAULT, RENAME ...): its step is then run again after a crash right after it.
  */
 export function alterProbe(sql: string): string | undefined {
   const p = parseAlter(sql);
@@ -137,6 +138,18 @@ export function alterProbe(sql: string): string | undefined {
   const t = sqlString(p.table);
   const conds: string[] = [];
   for (const c of p.clauses) {
+    const dropDefault = /^ALTER\s+(?:COLUMN\s+)?(?:`(?:[^`]|``)+`|\w+)\s+DROP\s+DEFAULT\s*$/i.test(c.text.trim());
+    if (dropDefault && c.effect?.def.length === 1 && c.effect.def[0]!.startsWith('column:')) {
+      // The state the clause leaves: information_schema shows no default (NULL) for a NOT NULL
+      // column, and 'NULL' (DEFAULT NULL, which is also where a nullable column starts from
+      // when it had no other default) for a nullable one; '0' or '''x''' before.
+      const v = sqlString(c.effect.def[0]!.slice('column:'.length));
+      conds.push(
+        `EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${t} AND LOWER(COLUMN_NAME) = ${v}` +
+          ` AND (COLUMN_DEFAULT IS NULL OR (IS_NULLABLE = 'YES' AND COLUMN_DEFAULT = 'NULL')))`,
+      );
+      continue;
+    }
     const adds = /^ADD\b/i.test(c.text);
     if (!c.effect || (!adds && !/^DROP\b/i.test(c.text))) return undefined;
     for (const name of c.effect.def) {
