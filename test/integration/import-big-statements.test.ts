@@ -6,13 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { importDump } from '../../pipeline/stages/import.js';
 import { statementPool } from '../../pipeline/dump/buffer-pool.js';
-import { skip, testDatabase, type TestDatabase } from '../helpers/db.js';
-import { compareDatabases, loadWithClient } from './import-fixture.js';
+import { skip } from '../helpers/db.js';
+import { compareDatabases, dumpPair, type DumpPair } from './import-fixture.js';
 
 /** A value with every escape mysqldump writes, multi-byte text and a quote, `n` bytes or so. */
 function body(seed: number, n: number): string {
@@ -20,15 +17,8 @@ function body(seed: number, n: number): string {
   return unit.repeat(Math.ceil(n / unit.length));
 }
 
-let dir = '';
-let dump = '';
-let viaClient: TestDatabase | undefined;
-let viaDrydock: TestDatabase | undefined;
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'drydock-big-'));
-  dump = join(dir, 'dump.sql');
+/** 60 INSERTs of 160-300 KB, one of 17 MiB, one small. */
+function bigDump(): string {
   const parts = ['/*!40101 SET NAMES utf8mb4 */;', 'CREATE TABLE big (id INT NOT NULL PRIMARY KEY, body LONGTEXT, KEY by_len (id, body(10))) DEFAULT CHARSET=utf8mb4;'];
   let id = 0;
   for (let s = 0; s < 60; s++) {
@@ -38,24 +28,26 @@ before(async () => {
   }
   parts.push(`INSERT INTO big VALUES (${++id},'${body(id, 17 * 1024 * 1024)}');`);
   parts.push(`INSERT INTO big VALUES (${++id},'small');`);
-  writeFileSync(dump, parts.join('\n') + '\n');
-  viaClient = await testDatabase('t_big_client');
-  await loadWithClient(viaClient.address, { file: dump });
-  viaDrydock = await testDatabase('t_big');
+  return parts.join('\n') + '\n';
+}
+
+let pair: DumpPair | undefined;
+
+before(async () => {
+  if (skip) return;
+  pair = await dumpPair('t_big', bigDump());
 });
 
 after(async () => {
-  await viaClient?.close();
-  await viaDrydock?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await pair?.close();
 });
 
 test('hundreds of pooled statements and one of 17 MiB load exactly as the mysql client loads them', { skip }, async () => {
   const reusedBefore = statementPool.reused;
-  const r = await importDump({ address: viaDrydock!.address, dump, threads: 2 });
+  const r = await importDump({ address: pair!.viaDrydock.address, dump: pair!.dump, threads: 2 });
   assert.equal(r.tables.find((t) => t.name === 'big')?.rows, 482);
   assert.ok(statementPool.reused - reusedBefore > 30, `statement buffers were reused (${statementPool.reused - reusedBefore} times)`);
-  await compareDatabases(viaClient!, viaDrydock!);
-  const [len] = (await viaDrydock!.conn.query('SELECT MAX(LENGTH(body)) AS n FROM big')) as [Array<{ n: number }>, unknown];
+  await compareDatabases(pair!.viaClient, pair!.viaDrydock);
+  const [len] = (await pair!.viaDrydock.conn.query('SELECT MAX(LENGTH(body)) AS n FROM big')) as [Array<{ n: number }>, unknown];
   assert.ok(Number(len[0]?.n) > 16 * 1024 * 1024);
 });

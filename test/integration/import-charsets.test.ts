@@ -7,12 +7,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { importDump } from '../../pipeline/stages/import.js';
-import { skip, testDatabase, type TestDatabase } from '../helpers/db.js';
-import { compareDatabases, loadWithClient } from './import-fixture.js';
+import { skip } from '../helpers/db.js';
+import { compareDatabases, dumpPair, type DumpPair } from './import-fixture.js';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const text = (s: string) => Buffer.from(s, 'utf8');
@@ -38,35 +35,25 @@ INSERT INTO l1 VALUES (1,'`),
 `),
 ]);
 
-let dir = '';
-let dump = '';
-let viaClient: TestDatabase | undefined;
-let viaDrydock: TestDatabase | undefined;
+let pair: DumpPair | undefined;
 
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'drydock-charsets-'));
-  dump = join(dir, 'dump.sql');
-  writeFileSync(dump, DUMP);
-  viaClient = await testDatabase('t_charsets_client');
-  await loadWithClient(viaClient.address, { file: dump });
-  viaDrydock = await testDatabase('t_charsets');
+  pair = await dumpPair('t_charsets', DUMP);
 });
 
 after(async () => {
-  await viaClient?.close();
-  await viaDrydock?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await pair?.close();
 });
 
 test('values the server converts, truncates or replaces are stored as the mysql client stores them', { skip }, async () => {
-  await importDump({ address: viaDrydock!.address, dump, threads: 2 });
-  await compareDatabases(viaClient!, viaDrydock!);
-  const [m] = (await viaDrydock!.conn.query('SELECT id, HEX(t) t, HEX(v) v, i, e FROM m ORDER BY id')) as [Array<Record<string, unknown>>, unknown];
+  await importDump({ address: pair!.viaDrydock.address, dump: pair!.dump, threads: 2 });
+  await compareDatabases(pair!.viaClient, pair!.viaDrydock);
+  const [m] = (await pair!.viaDrydock.conn.query('SELECT id, HEX(t) t, HEX(v) v, i, e FROM m ORDER BY id')) as [Array<Record<string, unknown>>, unknown];
   // Truncated to 3 characters (not bytes); invalid UTF-8 replaced by '?'; ENUM matched case-insensitively.
   assert.deepEqual(m[0], { id: 1, t: text('héllo ✓ 😀').toString('hex').toUpperCase(), v: 'C3A9C3A9C3A9', i: 12, e: 'n' });
   assert.deepEqual(m[1], { id: 2, t: '613F623F', v: '613F62', i: 7, e: 'y' });
   // Converted from latin1 by the client's SET NAMES latin1: each byte one character.
-  const [l1] = (await viaDrydock!.conn.query('SELECT HEX(t) t FROM l1')) as [Array<{ t: string }>, unknown];
+  const [l1] = (await pair!.viaDrydock.conn.query('SELECT HEX(t) t FROM l1')) as [Array<{ t: string }>, unknown];
   assert.equal(l1[0]?.t, text('GrÃ¼ÃŸe').toString('hex').toUpperCase());
 });

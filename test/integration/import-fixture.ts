@@ -4,10 +4,12 @@
  * of two databases.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import type { ServerAddress } from '../../pipeline/db/url.js';
-import type { TestDatabase } from '../helpers/db.js';
+import { testDatabase, type TestDatabase } from '../helpers/db.js';
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('hex');
 
@@ -154,4 +156,32 @@ export async function compareDatabases(expected: TestDatabase, actual: TestDatab
 /** The dump's text, for tests that cut or corrupt it. */
 export function readDump(file: string): Buffer {
   return readFileSync(file);
+}
+
+/** A dump file, its load by the mysql client (the reference) and an empty database for drydock. */
+export interface DumpPair {
+  dump: string;
+  viaClient: TestDatabase;
+  viaDrydock: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** Writes `text` as a dump, loads it with the mysql client into `<name>_client`, and makes `<name>` for drydock. */
+export async function dumpPair(name: string, text: string | Buffer): Promise<DumpPair> {
+  const dir = mkdtempSync(join(tmpdir(), `drydock-${name}-`));
+  const dump = join(dir, 'dump.sql');
+  writeFileSync(dump, text);
+  const viaClient = await testDatabase(`${name}_client`);
+  await loadWithClient(viaClient.address, { file: dump });
+  const viaDrydock = await testDatabase(name);
+  return {
+    dump,
+    viaClient,
+    viaDrydock,
+    close: async () => {
+      await viaClient.close();
+      await viaDrydock.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
