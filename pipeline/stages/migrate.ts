@@ -474,6 +474,25 @@ async function rollbackQuietly(conn: Connection): Promise<void> {
 class Interrupted extends Error {}
 
 /**
+ * Stops the statement a connection is running (KILL QUERY, from a connection of its own); the
+ * transaction in flight is rolled back by the runner and the checkpoints say where to resume.
+ * Best effort: if it fails, the statement finishes and the runner stops after it.
+ */
+async function killQuery(a: MigrateOptions['address'], threadId: number | null): Promise<void> {
+  if (threadId === null) return;
+  try {
+    const c = await connect(a, null);
+    try {
+      await c.query(`KILL QUERY ${Number(threadId)}`);
+    } finally {
+      await c.end().catch(() => c.destroy());
+    }
+  } catch {
+    /* the runner stops after the statement instead */
+  }
+}
+
+/**
  * Runs the plan: stores it on the first run, replays the stored one on re-runs (refusing other
  * inputs), skips what the checkpoints say is done, resumes a data step after its last committed
  * batch. One runner per database (a session lock).
@@ -491,6 +510,10 @@ export async function runMigration(o: MigrateOptions): Promise<MigrateResult> {
   const want = await fingerprintOf(o);
   const conn = await connectOrExplain(o.address);
   let locked = false;
+  // An abort stops the statement running now, not only the next one: a DDL or a slow batch would
+  // otherwise go on in the server after drydock stopped (and hold its locks into the re-run).
+  const onAbort = () => void killQuery(o.address, conn.threadId);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // One runner per database. The lock belongs to this session: if drydock dies (even by SIGKILL)
     // or the connection drops, the server releases it, so a crash never leaves a stale lock behind
@@ -578,6 +601,7 @@ export async function runMigration(o: MigrateOptions): Promise<MigrateResult> {
     if (error) result.error = error;
     return result;
   } finally {
+    o.signal?.removeEventListener('abort', onAbort);
     if (locked) {
       try {
         await conn.query('SELECT RELEASE_LOCK(?)', [lockName(db)]);
@@ -619,7 +643,9 @@ class StepRunner {
     return this.batched(step, index, cp, r);
   }
 
-  private fail(step: Step, what: string, err: unknown, hint: string): StageError {
+  private fail(step: Step, what: string, err: unknown, hint: string): StageError | Interrupted {
+    // The statement was stopped by KILL QUERY on abort (or failed while stopping): an interruption.
+    if (this.o.signal?.aborted) return new Interrupted();
     const where = `step ${step.id}${step.migration ? ` (migration ${step.migration})` : ''}`;
     if (isConnectionLost(err)) {
       return new StageError('migrate', `the server went away during ${where}, ${what}: ${(err as Error).message}`, {

@@ -316,6 +316,29 @@ test('abort between batches: status interrupted, the re-run finishes with the sa
   }
 });
 
+test('abort during a long statement: it is killed in the server at once, rolled back, and its step left to run again', { skip }, async () => {
+  const t = await twins('abort-long', SPARSE);
+  try {
+    // A statement that would run for a minute; the abort must not wait for it.
+    const steps: Step[] = [
+      { kind: 'sql', id: 'slow', title: 'slow', statements: ['UPDATE item SET n = n + 1 WHERE SLEEP(60) = 0'] },
+    ];
+    const ac = new AbortController();
+    const started = Date.now();
+    const running = runMigration(options(t.run, { steps, signal: ac.signal, onEvent: (e) => e.event === 'step-start' && setTimeout(() => ac.abort(), 300) }));
+    const first = await running;
+    assert.equal(first.status, 'interrupted');
+    assert.ok(Date.now() - started < 20_000, `stopped in ${Date.now() - started} ms, not after the statement`);
+    const busy = await q(t.run.conn, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'UPDATE item SET n = n + 1%'");
+    assert.deepEqual(busy, [], 'nothing of it still runs in the server');
+    const cp = await q(t.run.conn, `SELECT status FROM ${CHECKPOINT_TABLE} WHERE step_id = 'slow'`);
+    assert.notEqual(cp[0]?.['status'], 'done');
+    assert.equal(await tableHash(t.run.conn, t.run.address.database, 'item'), await tableHash(t.ref.conn, t.ref.address.database, 'item'), 'rolled back');
+  } finally {
+    await t.close();
+  }
+});
+
 test('an unrecorded DDL step whose effect is present (crash after the ALTER) is not re-run', { skip }, async () => {
   const db = await testDatabase('t_mig_ddlprobe');
   try {
