@@ -355,13 +355,14 @@ class Worker {
         } catch (err) {
           throw statementError(err, this.loader.file, t.stmt, t.table.name);
         }
-        t.table.rows += res.affectedRows ?? 0;
-        t.table.bytes += t.stmt.sql.length;
+        const bytes = t.stmt.sql.length;
         // The server has read and run it, so the socket no longer needs the bytes either.
         t.stmt.release?.();
+        t.table.rows += res.affectedRows ?? 0;
+        t.table.bytes += bytes;
         this.loader.hooks.onRows(res.affectedRows ?? 0);
         this.uncommitted.push(t.table);
-        this.uncommittedBytes += t.stmt.sql.length;
+        this.uncommittedBytes += bytes;
         if (this.uncommittedBytes >= COMMIT_BYTES) await this.commit();
       } else {
         await this.commit();

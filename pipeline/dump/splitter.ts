@@ -125,8 +125,9 @@ const HINT_TRUNCATED =
   'a dump cut short ends in the middle of a statement';
 
 /**
- * Splits a dump into statements. Holds at most one statement plus one input chunk; the chunks
- * yielded by `source` must not be modified afterwards (Node's fs and zlib streams never do).
+ * Splits a dump into statements. Holds at most one statement plus one input chunk. Statements are
+ * copies (into buffers from `opts.pool`), so `source` may reuse a chunk's memory as soon as the
+ * next chunk is requested (openSqlSource's `reuseBuffers` does).
  */
 export async function* splitStatements(
   source: AsyncIterable<Buffer>,
