@@ -18,6 +18,8 @@ test('buffer pool and redo log are sized from memory within bounds', () => {
   assert.equal(sizeBufferPool(64 * 1024 ** 2), MIN_BUFFER_POOL);
   assert.equal(sizeBufferPool(1024 ** 4), MAX_BUFFER_POOL);
   assert.equal(sizeRedoLog(MIN_BUFFER_POOL), 256 * 1024 ** 2);
+  assert.equal(sizeRedoLog(2 * 1024 ** 3), 1024 ** 3);
+  assert.equal(sizeRedoLog(MAX_BUFFER_POOL), 4 * 1024 ** 3);
   const o = new Map(serverOptions(base));
   assert.match(o.get('innodb_buffer_pool_size')!, /^\d+M$/);
 });
