@@ -94,7 +94,10 @@ export function formatHuman(e: PipelineEvent): string {
   if (e.type === 'table-done') return `${stage}table ${String(e['table'])}: ${n('rows')} rows in ${n('seconds').toFixed(1)} s`;
   if (e.type === 'table-skipped') return `${stage}table ${String(e['table'])}: already loaded (${n('rows')} rows), skipped`;
   if (e.type === 'import-done') return `${stage}${n('tables')} tables, ${n('rows')} rows, ${mb(n('bytes'))} in ${n('seconds').toFixed(1)} s`;
-  if (e.type === 'migrate-plan') return `${stage}plan: ${n('steps')} steps from ${String(e['source'])}${e['stored'] ? ' (stored by an earlier run: resuming)' : ''}`;
+  if (e.type === 'migrate-plan') {
+    const by = typeof e['madeBy'] === 'string' ? `; made by drydock ${e['madeBy']}, replayed as stored` : '';
+    return `${stage}plan: ${n('steps')} steps from ${String(e['source'])}${e['stored'] ? ` (stored by an earlier run: resuming${by})` : ''}`;
+  }
   const { type, stage: _s, time: _t, ...rest } = e;
   return `${stage}${type} ${JSON.stringify(rest)}`;
 }

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
 import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { ConfigError, PipelineError, StageError } from '../errors.js';
+import { DRYDOCK_VERSION } from '../version.js';
 import { connect, isConnectionLost, qid } from '../db/connection.js';
 import type { ServerAddress } from '../db/url.js';
 import { introspect } from '../db/introspect.js';
@@ -134,7 +135,7 @@ interface EventBase {
   index: number;
 }
 export type MigrateEvent =
-  | { event: 'plan'; database: string; steps: number; stored: boolean; source: string }
+  | { event: 'plan'; database: string; steps: number; stored: boolean; source: string; madeBy?: string }
   | (EventBase & { event: 'step-start'; kind: Step['kind']; title: string; estimatedRows: number | undefined; resumeAfter: KeyTuple | null })
   | (EventBase & { event: 'step-skipped'; reason: 'done' | 'applied' })
   | (EventBase & {
@@ -279,6 +280,8 @@ interface StoredPlan {
   source: string;
   fingerprint: string;
   steps: Step[];
+  /** The drydock version that made the plan (absent in plans of drydock 0.1.0 before it was recorded). */
+  drydock?: string;
 }
 
 async function readStoredPlan(conn: Connection, db: string): Promise<StoredPlan | undefined> {
@@ -546,7 +549,7 @@ export async function runMigration(o: MigrateOptions): Promise<MigrateResult> {
     await ensureStateTables(conn, db);
     const resumed = !!stored;
     if (!stored) {
-      stored = { format: PLAN_FORMAT, source: want.source, fingerprint: want.fingerprint, steps };
+      stored = { format: PLAN_FORMAT, source: want.source, fingerprint: want.fingerprint, steps, drydock: DRYDOCK_VERSION };
       // INSERT (not REPLACE): a plan written by a concurrent first run would make this fail loudly.
       await conn.query(`INSERT INTO ${qid(db)}.${qid(PLAN_TABLE)} (id, fingerprint, source, plan) VALUES (1, ?, ?, ?)`, [
         want.fingerprint,
@@ -554,7 +557,10 @@ export async function runMigration(o: MigrateOptions): Promise<MigrateResult> {
         JSON.stringify(stored),
       ]);
     }
-    emit({ event: 'plan', database: db, steps: steps.length, stored: resumed, source: want.source });
+    // A plan is replayed as it was stored, even by a newer drydock whose pack would plan otherwise:
+    // finishing a migration the way it started is what keeps it consistent. Say so.
+    const madeBy = resumed && stored.drydock !== DRYDOCK_VERSION ? (stored.drydock ?? 'an earlier version') : undefined;
+    emit({ event: 'plan', database: db, steps: steps.length, stored: resumed, source: want.source, ...(madeBy ? { madeBy } : {}) });
 
     const checkpoints = await readCheckpoints(conn, db);
     const results: StepResult[] = steps.map((s) => {

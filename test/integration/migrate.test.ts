@@ -339,6 +339,23 @@ test('abort during a long statement: it is killed in the server at once, rolled 
   }
 });
 
+test('a stored plan made by another drydock version is replayed as stored, and the plan event says by which', { skip }, async () => {
+  const t = await twins('plan-version', SPARSE);
+  try {
+    const steps: Step[] = [batched('fill', 'update', { table: 'item', alias: 'item', key: ['id'] }, 'item', 'UPDATE item SET n = n + 1 WHERE {range}')];
+    const ac = new AbortController();
+    const first = await runMigration(options(t.run, { steps, signal: ac.signal, onEvent: (e) => e.event === 'batch' && ac.abort() }));
+    assert.equal(first.status, 'interrupted');
+    const fresh: unknown[] = [];
+    await t.run.conn.query(`UPDATE ${PLAN_TABLE} SET plan = JSON_SET(plan, '$.drydock', '0.0.9')`);
+    const second = await runMigration(options(t.run, { steps, onEvent: (e) => e.event === 'plan' && fresh.push(e) }));
+    assert.equal(second.status, 'done');
+    assert.deepEqual(fresh, [{ event: 'plan', database: t.run.address.database, steps: 1, stored: true, source: 'steps', madeBy: '0.0.9' }]);
+  } finally {
+    await t.close();
+  }
+});
+
 test('an unrecorded DDL step whose effect is present (crash after the ALTER) is not re-run', { skip }, async () => {
   const db = await testDatabase('t_mig_ddlprobe');
   try {

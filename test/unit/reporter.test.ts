@@ -22,3 +22,10 @@ test('every event is redacted before it is printed, human or NDJSON', () => {
     assert.equal(out.includes(':pw@'), false);
   }
 });
+
+test('a replayed plan says so, and which drydock made it when another did', () => {
+  const plan = { type: 'migrate-plan', stage: 'migrate', time: '', steps: 3, source: 'pack:patchwork', stored: true };
+  assert.equal(formatHuman(plan), '[migrate] plan: 3 steps from pack:patchwork (stored by an earlier run: resuming)');
+  assert.equal(formatHuman({ ...plan, madeBy: '0.0.9' }), '[migrate] plan: 3 steps from pack:patchwork (stored by an earlier run: resuming; made by drydock 0.0.9, replayed as stored)');
+  assert.equal(formatHuman({ ...plan, stored: false }), '[migrate] plan: 3 steps from pack:patchwork');
+});
