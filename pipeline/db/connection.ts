@@ -32,6 +32,12 @@ export function createPool(a: ServerAddress, size: number, database: string | nu
   return mysql.createPool(opts);
 }
 
+/** The rows a query returns, typed by the caller (placeholders are sent to the server as values). */
+export async function queryRows<T = Record<string, unknown>>(c: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
+  const [r] = await c.query(sql, params);
+  return r as T[];
+}
+
 /** Quotes an identifier for MySQL/MariaDB. */
 export function qid(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';

@@ -4,7 +4,7 @@
  * A snapshot is plain data, so planning from it is pure.
  */
 import type { Connection } from 'mysql2/promise';
-import { qid } from './connection.js';
+import { qid, queryRows as rows } from './connection.js';
 
 export interface ColumnInfo {
   name: string;
@@ -47,13 +47,6 @@ export interface SchemaSnapshot {
   database: string;
   tables: Map<string, TableInfo>;
   views: string[];
-}
-
-type Row = Record<string, unknown>;
-
-async function rows(conn: Connection, sql: string, params: unknown[] = []): Promise<Row[]> {
-  const [r] = await conn.query(sql, params);
-  return r as Row[];
 }
 
 /** Reads the schema of `database` (default: the connection's current database). */

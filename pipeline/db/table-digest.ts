@@ -17,7 +17,8 @@
 import type { Connection } from 'mysql2/promise';
 import { boundFromRow, nextBoundQuery, rangePredicate, type KeyTuple } from '../../transforms/core/range.js';
 import type { DrivingTable } from '../../transforms/core/step.js';
-import { qid } from './connection.js';
+import { qid, queryRows } from './connection.js';
+import type { TableInfo } from './introspect.js';
 
 /** Rows per digest statement: about a second of reading on a busy server. */
 export const DIGEST_CHUNK_ROWS = 20_000;
@@ -38,41 +39,21 @@ export function rowHashSql(alias: string, columns: readonly string[]): string {
   return `CRC32(CONCAT_WS(CHAR(31), ${[...values, nulls].join(', ')}))`;
 }
 
-async function rows<T>(c: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await c.query(sql, params);
-  return r as T[];
-}
-
-/** Primary key columns in key order, and all columns in table order. */
-async function shape(c: Connection, database: string, table: string): Promise<{ key: string[]; columns: string[] }> {
-  const key = await rows<{ c: string }>(
-    c,
-    "SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
-    [database, table],
-  );
-  const columns = await rows<{ c: string }>(
-    c,
-    'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-    [database, table],
-  );
-  return { key: key.map((r) => String(r.c)), columns: columns.map((r) => String(r.c)) };
-}
-
 /**
- * Count and digest of `database`.`table`, or undefined when the table has no primary key to walk
- * (the caller then falls back to whole-table statements).
+ * Count and digest of `database`.`table` (its keys and columns as introspect() read them), or
+ * undefined when the table has no primary key to walk (the caller then falls back to whole-table
+ * statements).
  */
 export async function tableDigest(
   c: Connection,
   database: string,
-  table: string,
+  table: Pick<TableInfo, 'name' | 'primaryKey' | 'columns'>,
   opts: { chunkRows?: number; signal?: AbortSignal } = {},
 ): Promise<TableDigest | undefined> {
   const chunkRows = opts.chunkRows ?? DIGEST_CHUNK_ROWS;
-  const { key, columns } = await shape(c, database, table);
-  if (key.length === 0 || columns.length === 0) return undefined;
-  const d: DrivingTable = { table, database, alias: 't', key };
-  const hash = rowHashSql('t', columns);
+  if (table.primaryKey.length === 0 || table.columns.length === 0) return undefined;
+  const d: DrivingTable = { table: table.name, database, alias: 't', key: [...table.primaryKey] };
+  const hash = rowHashSql('t', table.columns.map((col) => col.name));
   let after: KeyTuple | null = null;
   let count = 0;
   let digest = 0;
@@ -80,11 +61,11 @@ export async function tableDigest(
   for (;;) {
     opts.signal?.throwIfAborted();
     const bound = nextBoundQuery(d, after, chunkRows);
-    const upTo = boundFromRow(d, (await rows<Record<string, unknown>>(c, bound.sql, bound.params))[0]);
+    const upTo = boundFromRow(d, (await queryRows(c, bound.sql, bound.params))[0]);
     const where = rangePredicate(d, { after, upTo });
-    const [agg] = await rows<{ n: unknown; x: unknown }>(
+    const [agg] = await queryRows<{ n: unknown; x: unknown }>(
       c,
-      `SELECT COUNT(*) AS n, BIT_XOR(${hash}) AS x FROM ${qid(database)}.${qid(table)} AS ${qid('t')} WHERE ${where.sql}`,
+      `SELECT COUNT(*) AS n, BIT_XOR(${hash}) AS x FROM ${qid(database)}.${qid(table.name)} AS ${qid('t')} WHERE ${where.sql}`,
       where.params,
     );
     chunks++;

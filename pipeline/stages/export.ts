@@ -10,7 +10,8 @@ import { join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StageError } from '../errors.js';
 import { tableDigest } from '../db/table-digest.js';
-import { connect } from '../db/connection.js';
+import { connect, qid, queryRows } from '../db/connection.js';
+import { countRows, introspect } from '../db/introspect.js';
 import { clientEnv, withClientOptionFile } from '../db/client-options.js';
 import { findProgram } from '../engine/local.js';
 import type { ServerAddress } from '../db/url.js';
@@ -73,23 +74,22 @@ export async function userTables(address: ServerAddress): Promise<string[]> {
 
 /**
  * Exact row counts and checksums of every user table: the manifest's and verification's facts.
- * With `digest`, also each table's chunked row digest (for the manifest).
+ * With `digest`, also each table's chunked row digest (for the manifest), whose walk counts the
+ * rows too.
  */
 export async function summarizeTables(address: ServerAddress, tables?: string[], opts: { digest?: boolean; signal?: AbortSignal } = {}): Promise<TableSummary[]> {
   const names = tables ?? (await userTables(address));
   const c = await connect(address);
   try {
+    const schema = opts.digest ? await introspect(c, address.database) : undefined;
     const out: TableSummary[] = [];
     for (const name of names) {
       opts.signal?.throwIfAborted();
-      const q = '`' + name.replace(/`/g, '``') + '`';
-      const [cnt] = await c.query(`SELECT COUNT(*) AS n FROM ${q}`);
-      const [sum] = await c.query(`CHECKSUM TABLE ${q}`);
-      const summary: TableSummary = { name, rows: Number((cnt as Array<{ n: number }>)[0]?.n ?? 0), checksum: String((sum as Array<{ Checksum: unknown }>)[0]?.Checksum ?? '') };
-      if (opts.digest) {
-        const d = await tableDigest(c, address.database, name, opts.signal ? { signal: opts.signal } : {});
-        if (d !== undefined) summary.digest = d.digest;
-      }
+      const info = schema?.tables.get(name);
+      const d = info ? await tableDigest(c, address.database, info, opts.signal ? { signal: opts.signal } : {}) : undefined;
+      const [sum] = await queryRows<{ Checksum: unknown }>(c, `CHECKSUM TABLE ${qid(name)}`);
+      const summary: TableSummary = { name, rows: d?.rows ?? (await countRows(c, name)), checksum: String(sum?.Checksum ?? '') };
+      if (d !== undefined) summary.digest = d.digest;
       out.push(summary);
     }
     return out;

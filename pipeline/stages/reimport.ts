@@ -27,8 +27,9 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Connection } from 'mysql2/promise';
-import { connect, qid } from '../db/connection.js';
+import { connect, qid, queryRows } from '../db/connection.js';
 import { DIGEST_CHUNK_ROWS, tableDigest } from '../db/table-digest.js';
+import { introspect } from '../db/introspect.js';
 import type { ServerAddress } from '../db/url.js';
 import { ConfigError, StageError, VerificationError } from '../errors.js';
 import { INTERNAL_TABLE_PREFIX, MANIFEST, type Manifest, type TableSummary } from './export.js';
@@ -246,18 +247,13 @@ export function lockName(database: string): string {
   return name.length <= 64 ? name : `drydock-swap:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
 }
 
-async function rows<T>(c: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
-  const [r] = await c.query(sql, params);
-  return r as T[];
-}
-
 async function databaseExists(c: Connection, db: string): Promise<boolean> {
-  return (await rows(c, 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db])).length > 0;
+  return (await queryRows(c, 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [db])).length > 0;
 }
 
 /** Base tables of a database; `internal` includes drydock's own `_drydock*` tables. */
 async function baseTables(c: Connection, db: string, internal = false): Promise<string[]> {
-  const r = await rows<{ t: string }>(
+  const r = await queryRows<{ t: string }>(
     c,
     `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
     [db],
@@ -266,11 +262,11 @@ async function baseTables(c: Connection, db: string, internal = false): Promise<
 }
 
 async function views(c: Connection, db: string): Promise<string[]> {
-  return (await rows<{ t: string }>(c, `SELECT TABLE_NAME AS t FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, [db])).map((x) => x.t);
+  return (await queryRows<{ t: string }>(c, `SELECT TABLE_NAME AS t FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, [db])).map((x) => x.t);
 }
 
 async function triggers(c: Connection, dbs: string[]): Promise<string[]> {
-  const r = await rows<{ s: string; n: string; t: string }>(
+  const r = await queryRows<{ s: string; n: string; t: string }>(
     c,
     `SELECT TRIGGER_SCHEMA AS s, TRIGGER_NAME AS n, EVENT_OBJECT_TABLE AS t FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (?) ORDER BY 1, 2`,
     [dbs],
@@ -286,7 +282,7 @@ function refuseTriggers(found: string[]): void {
 }
 
 async function ensureDatabaseLike(c: Connection, db: string, like: string): Promise<void> {
-  const [cs] = await rows<{ c: string; k: string }>(
+  const [cs] = await queryRows<{ c: string; k: string }>(
     c,
     'SELECT DEFAULT_CHARACTER_SET_NAME AS c, DEFAULT_COLLATION_NAME AS k FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
     [like],
@@ -310,9 +306,9 @@ class SwapLock {
   static async take(address: ServerAddress, database: string): Promise<SwapLock> {
     const conn = await connect(address, null);
     const name = lockName(database);
-    const [r] = await rows<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, 0) AS got', [name]);
+    const [r] = await queryRows<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, 0) AS got', [name]);
     if (Number(r?.got) !== 1) {
-      const [who] = await rows<{ id: number | null }>(conn, 'SELECT IS_USED_LOCK(?) AS id', [name]).catch(() => [] as Array<{ id: number | null }>);
+      const [who] = await queryRows<{ id: number | null }>(conn, 'SELECT IS_USED_LOCK(?) AS id', [name]).catch(() => [] as Array<{ id: number | null }>);
       await conn.end().catch(() => conn.destroy());
       throw new StageError('reimport', `another drydock reimport, rollback or cleanup of ${database} is running (lock '${name}' held by connection ${who?.id ?? '?'})`, {
         hint: 'wait for it to finish; if it is stuck, find it with SHOW PROCESSLIST and KILL that connection (the lock goes with it)',
@@ -326,7 +322,7 @@ class SwapLock {
 
   /** The lock is gone if its connection was dropped (e.g. by a proxy): check right before a swap. */
   async assertHeld(): Promise<void> {
-    const [r] = await rows<{ mine: number | null }>(this.conn, 'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [this.name]).catch((err: unknown) => {
+    const [r] = await queryRows<{ mine: number | null }>(this.conn, 'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [this.name]).catch((err: unknown) => {
       throw new StageError('reimport', `the connection holding the lock '${this.name}' was lost; not swapping without it`, {
         cause: err,
         hint: 'run the same command again: the load resumes from the staging database',
@@ -350,7 +346,7 @@ class SwapLock {
  * would then fail on the RENAME of tables they never received.
  */
 async function nativeLoaderWouldSkipBinlog(c: Connection): Promise<boolean> {
-  const [r] = await rows<{ b: number | string }>(c, 'SELECT @@log_bin AS b');
+  const [r] = await queryRows<{ b: number | string }>(c, 'SELECT @@log_bin AS b');
   if (Number(r?.b) !== 1) return false;
   try {
     await c.query('SET SESSION sql_log_bin = 0');
@@ -384,6 +380,7 @@ async function verifyStaging(
   signal: AbortSignal | undefined,
 ): Promise<TableSummary[]> {
   const present = await baseTables(c, staging);
+  const schema = compare.digests ? await introspect(c, staging) : undefined;
   const expected = manifest.tables.map((t) => t.name);
   const problems: string[] = [];
   const missing = expected.filter((t) => !present.includes(t));
@@ -396,7 +393,8 @@ async function verifyStaging(
     signal?.throwIfAborted();
     // Production is read in primary-key chunks where the manifest has a digest: a whole-table
     // COUNT(*) or CHECKSUM TABLE of a big table can outlast a proxy's idle timeout.
-    const digest = compare.digests && want.digest !== undefined ? await tableDigest(c, staging, want.name, signal ? { signal } : {}) : undefined;
+    const info = want.digest !== undefined ? schema?.tables.get(want.name) : undefined;
+    const digest = info ? await tableDigest(c, staging, info, signal ? { signal } : {}) : undefined;
     if (digest !== undefined) {
       emit({ type: 'verify-table', table: want.name, rows: digest.rows, checksum: undefined, digest: digest.digest });
       if (digest.rows !== want.rows) problems.push(`${want.name}: ${digest.rows} rows in ${staging}, the manifest says ${want.rows}`);
@@ -405,11 +403,11 @@ async function verifyStaging(
       continue;
     }
     const t = `${qid(staging)}.${qid(want.name)}`;
-    const [cnt] = await rows<{ n: string | number }>(c, `SELECT COUNT(*) AS n FROM ${t}`);
+    const [cnt] = await queryRows<{ n: string | number }>(c, `SELECT COUNT(*) AS n FROM ${t}`);
     const n = Number(cnt?.n ?? 0);
     let checksum: string | undefined;
     if (compare.checksums) {
-      const [sum] = await rows<{ Checksum: unknown }>(c, `CHECKSUM TABLE ${t}`);
+      const [sum] = await queryRows<{ Checksum: unknown }>(c, `CHECKSUM TABLE ${t}`);
       checksum = String(sum?.Checksum ?? '');
     }
     emit({ type: 'verify-table', table: want.name, rows: n, checksum, digest: undefined });
@@ -506,7 +504,7 @@ export async function reimport(o: ReimportOptions): Promise<ReimportResult> {
       });
     }
     refuseTriggers(await triggers(c, [names.live]));
-    const [v] = await rows<{ v: string }>(c, 'SELECT VERSION() AS v');
+    const [v] = await queryRows<{ v: string }>(c, 'SELECT VERSION() AS v');
     const cmp = checksumsComparable(manifest.server, v?.v ?? '');
 
     const { loader, reason } = await chooseLoader(c, o.loader ?? 'auto');
