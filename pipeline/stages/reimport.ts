@@ -30,6 +30,7 @@ import type { Connection } from 'mysql2/promise';
 import { connect, qid, queryRows } from '../db/connection.js';
 import { DIGEST_CHUNK_ROWS, tableDigest } from '../db/table-digest.js';
 import { introspect } from '../db/introspect.js';
+import { flavorOf, type Flavor } from '../engine/engine.js';
 import type { ServerAddress } from '../db/url.js';
 import { ConfigError, StageError, VerificationError } from '../errors.js';
 import { INTERNAL_TABLE_PREFIX, MANIFEST, type Manifest, type TableSummary } from './export.js';
@@ -221,9 +222,8 @@ export async function checkExport(from: string): Promise<CheckedExport> {
  */
 export function checksumsComparable(manifestServer: { flavor: string; version: string }, productionVersion: string): { comparable: boolean; reason: string } {
   const num = (v: string) => /^(\d+\.\d+\.\d+)/.exec(v)?.[1];
-  const flavor = (v: string, f?: string) => (/mariadb/i.test(v) || f === 'mariadb' ? 'mariadb' : 'mysql');
-  const a = `${flavor(manifestServer.version, manifestServer.flavor)} ${num(manifestServer.version) ?? manifestServer.version}`;
-  const b = `${flavor(productionVersion)} ${num(productionVersion) ?? productionVersion}`;
+  const a = `${exportFlavor(manifestServer)} ${num(manifestServer.version) ?? manifestServer.version}`;
+  const b = `${flavorOf(productionVersion)} ${num(productionVersion) ?? productionVersion}`;
   return a === b
     ? { comparable: true, reason: `same server (${b}): exact row counts and CHECKSUM TABLE` }
     : {
@@ -237,8 +237,12 @@ export function checksumsComparable(manifestServer: { flavor: string; version: s
  * the values it hashes, and MariaDB and MySQL print some (floating point) differently.
  */
 export function digestsComparable(manifestServer: { flavor: string; version: string }, productionVersion: string): boolean {
-  const flavor = (v: string, f?: string) => (/mariadb/i.test(v) || f === 'mariadb' ? 'mariadb' : 'mysql');
-  return flavor(manifestServer.version, manifestServer.flavor) === flavor(productionVersion);
+  return exportFlavor(manifestServer) === flavorOf(productionVersion);
+}
+
+/** The flavor of the server an export came from: its recorded flavor, or what its version string says. */
+function exportFlavor(server: { flavor: string; version: string }): Flavor {
+  return server.flavor === 'mariadb' ? 'mariadb' : flavorOf(server.version);
 }
 
 /** A GET_LOCK name per live database; at most 64 characters, as MySQL 5.7+ requires. */
