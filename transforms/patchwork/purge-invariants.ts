@@ -7,15 +7,12 @@
  * ask them. The FK orphan checks need no snapshot and hold before a purge too.
  */
 import type { SchemaSnapshot } from '../../pipeline/db/introspect.js';
+import { qid as q } from '../../pipeline/db/connection.js';
 import type { Invariant } from '../core/pack.js';
 import { MAINTAINER_TABLE, PROFILE_TABLE, PROJECT_TABLE, SNAPSHOT_TABLE } from './purge.js';
 
 /** Violating rows shown per invariant. */
 const LIMIT = 10;
-
-function q(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
-}
 
 /**
  * One invariant per foreign key of the schema: no row references a parent that does not exist.

@@ -34,6 +34,7 @@
 import { ConfigError } from '../../pipeline/errors.js';
 import type { ForeignKeyInfo, SchemaSnapshot, TableInfo } from '../../pipeline/db/introspect.js';
 import { walkableKey } from '../../pipeline/db/introspect.js';
+import { qid as q } from '../../pipeline/db/connection.js';
 import type { PlanContext } from '../core/pack.js';
 import type { BatchedStep, DdlStep, SqlStep, Step } from '../core/step.js';
 
@@ -91,10 +92,6 @@ export interface PurgeAction {
 }
 
 const ALIAS = 't';
-
-function q(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
-}
 
 function col(alias: string, c: string): string {
   return `${q(alias)}.${q(c)}`;
