@@ -72,7 +72,7 @@ export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = 
 
   const counter = { bytes: 0 };
   const { first, rest } = await peek(raw, 2);
-  const compressed = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const compressed = hasGzipMagic(first);
   const counted = countBytes(first, rest, counter);
   const chunks = compressed ? gunzip(counted, input, chunkBytes) : counted;
   return {
@@ -84,13 +84,18 @@ export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = 
   };
 }
 
+/** Whether bytes start with gzip's magic number (how compression is recognised, whatever the name). */
+function hasGzipMagic(b: Buffer): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
 /** Whether a file starts with gzip's magic bytes. */
 async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(2);
     const { bytesRead } = await fh.read(b, 0, 2, 0);
-    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+    return hasGzipMagic(b.subarray(0, bytesRead));
   } finally {
     await fh.close();
   }
