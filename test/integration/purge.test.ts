@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
-import { connectionOptions } from '../../pipeline/db/connection.js';
+import { connectionOptions, qid as q } from '../../pipeline/db/connection.js';
 import { introspect } from '../../pipeline/db/introspect.js';
 import type { SchemaSnapshot } from '../../pipeline/db/introspect.js';
 import { importWithClient } from '../../pipeline/stages/import-client.js';
@@ -26,19 +26,11 @@ import type { Invariant, Pack } from '../../transforms/core/pack.js';
 import { nextBoundQuery } from '../../transforms/core/range.js';
 import { patchworkPack } from '../../transforms/patchwork/pack.js';
 import { skip, testDatabase } from '../helpers/db.js';
+import { rows, type Row } from '../helpers/patchwork.js';
 import { REFERENCE_DIR } from '../helpers/schema-compare.js';
 
-type Row = Record<string, unknown>;
 const BATCH = 500;
 const PATCHES = 3000;
-
-async function rows(conn: Connection, sql: string, params: unknown[] = []): Promise<Row[]> {
-  return (await conn.query(sql, params))[0] as Row[];
-}
-
-function q(n: string): string {
-  return '`' + n.replace(/`/g, '``') + '`';
-}
 
 function context(conn: Connection, schema: SchemaSnapshot): PlanContext {
   return { schema, applied: [], options: { batchRows: BATCH, dropProject: 'lkml' }, query: (sql, params) => rows(conn, sql, params ?? []) };

@@ -122,18 +122,23 @@ test('an unfinished export (no manifest) and an altered file are refused before 
   await assertLiveUntouched();
 });
 
+/** A reimport of `from` whose staged patchwork_person gets one name changed (suffixed with `mark`) before verification. */
+function reimportChangingStaging(from: string, mark: string) {
+  return reimport({
+    address: at(LIVE),
+    from,
+    threads: 2,
+    beforeVerify: async (staging) => {
+      const c = await connect(staging);
+      await c.query(`UPDATE patchwork_person SET name = CONCAT(name, '${mark}') ORDER BY id LIMIT 1`);
+      await c.end();
+    },
+  });
+}
+
 test('a staging table changed after the load, or a manifest count that does not match, refuses the swap', { skip }, async () => {
   await assert.rejects(
-    reimport({
-      address: at(LIVE),
-      from: out,
-      threads: 2,
-      beforeVerify: async (staging) => {
-        const c = await connect(staging);
-        await c.query("UPDATE patchwork_person SET name = CONCAT(name, '!') ORDER BY id LIMIT 1");
-        await c.end();
-      },
-    }),
+    reimportChangingStaging(out, '!'),
     (e: unknown) => e instanceof VerificationError && /patchwork_person: row digest [0-9a-f]{8} in t_reimport_live_drydock_new, the manifest says [0-9a-f]{8}/.test(e.message),
   );
   await assertLiveUntouched();
@@ -146,16 +151,7 @@ test('a staging table changed after the load, or a manifest count that does not 
   for (const x of om.tables) delete x.digest;
   writeFileSync(join(old, MANIFEST), JSON.stringify(om));
   await assert.rejects(
-    reimport({
-      address: at(LIVE),
-      from: old,
-      threads: 2,
-      beforeVerify: async (staging) => {
-        const c = await connect(staging);
-        await c.query("UPDATE patchwork_person SET name = CONCAT(name, '?') ORDER BY id LIMIT 1");
-        await c.end();
-      },
-    }),
+    reimportChangingStaging(old, '?'),
     (e: unknown) => e instanceof VerificationError && /patchwork_person: CHECKSUM TABLE \d+ in t_reimport_live_drydock_new, the manifest says \d+/.test(e.message),
   );
   await assertLiveUntouched();
