@@ -67,7 +67,7 @@ export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = 
       });
     }
     sizeBytes = st.isFile() ? st.size : undefined;
-    raw = opts.reuseBuffers && st.isFile() && !(await isGzip(input)) ? readReusing(input, chunkBytes) : createReadStream(input, { highWaterMark: chunkBytes });
+    raw = opts.reuseBuffers && st.isFile() && !(await isGzipFile(input)) ? readReusing(input, chunkBytes) : createReadStream(input, { highWaterMark: chunkBytes });
   }
 
   const counter = { bytes: 0 };
@@ -90,7 +90,7 @@ function hasGzipMagic(b: Buffer): boolean {
 }
 
 /** Whether a file starts with gzip's magic bytes. */
-async function isGzip(path: string): Promise<boolean> {
+export async function isGzipFile(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(2);

@@ -10,6 +10,7 @@ import { DumpError, StageError } from '../errors.js';
 import { clientEnv, withClientOptionFile } from '../db/client-options.js';
 import { findProgram } from '../engine/local.js';
 import type { ServerAddress } from '../db/url.js';
+import { isGzipFile } from '../dump/sql-source.js';
 
 export interface ClientImportEvent {
   type: 'import-progress';
@@ -30,17 +31,6 @@ export function clientProgram(): string {
   return p;
 }
 
-async function isGzip(path: string): Promise<boolean> {
-  const fh = await import('node:fs/promises').then((m) => m.open(path, 'r'));
-  try {
-    const b = Buffer.alloc(2);
-    await fh.read(b, 0, 2, 0);
-    return b[0] === 0x1f && b[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-}
-
 export async function importWithClient(o: ClientImportOptions): Promise<{ bytes: number; seconds: number }> {
   const started = Date.now();
   const total = o.dump === '-' ? undefined : statSync(o.dump).size;
@@ -59,7 +49,7 @@ export async function importWithClient(o: ClientImportOptions): Promise<{ bytes:
   });
   const source = o.dump === '-' ? process.stdin : createReadStream(o.dump);
   let input: NodeJS.ReadableStream = source.pipe(counter);
-  if (o.dump !== '-' && (await isGzip(o.dump))) input = input.pipe(createGunzip());
+  if (o.dump !== '-' && (await isGzipFile(o.dump))) input = input.pipe(createGunzip());
   const client = clientProgram();
   const r = await withClientOptionFile(o.address, (cnf) => {
     const child = execa(client, [`--defaults-extra-file=${cnf}`, '--binary-mode', '--max-allowed-packet=1G', o.address.database], {
