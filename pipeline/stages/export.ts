@@ -98,7 +98,8 @@ export async function summarizeTables(address: ServerAddress, tables?: string[],
   }
 }
 
-async function sha256(path: string): Promise<string> {
+/** The sha256 of a file, streamed (the manifest's checksum of each export file). */
+export async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   await pipeline(createReadStream(path), h);
   return h.digest('hex');
@@ -125,7 +126,7 @@ export async function exportDump(o: ExportOptions): Promise<Manifest> {
     database: o.address.database,
     server: { flavor: o.flavor, version: o.serverVersion },
     tables: summaries,
-    files: await Promise.all(files.map(async (name) => ({ name, bytes: statSync(join(o.out, name)).size, sha256: await sha256(join(o.out, name)) }))),
+    files: await Promise.all(files.map(async (name) => ({ name, bytes: statSync(join(o.out, name)).size, sha256: await fileSha256(join(o.out, name)) }))),
     ...(o.run ? { run: o.run } : {}),
     reimport:
       o.format === 'csv'

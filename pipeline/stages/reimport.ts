@@ -22,10 +22,9 @@
  * back with a rollback, so a rolled-back result can be swapped in again without loading it again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Connection } from 'mysql2/promise';
 import { connect, qid, queryRows } from '../db/connection.js';
 import { DIGEST_CHUNK_ROWS, tableDigest } from '../db/table-digest.js';
@@ -33,7 +32,7 @@ import { introspect } from '../db/introspect.js';
 import { flavorOf, type Flavor } from '../engine/engine.js';
 import type { ServerAddress } from '../db/url.js';
 import { ConfigError, StageError, VerificationError } from '../errors.js';
-import { INTERNAL_TABLE_PREFIX, MANIFEST, type Manifest, type TableSummary } from './export.js';
+import { fileSha256, INTERNAL_TABLE_PREFIX, MANIFEST, type Manifest, type TableSummary } from './export.js';
 import { importDump, LEDGER_TABLE, type ImportEvent } from './import.js';
 import { importWithClient } from './import-client.js';
 
@@ -152,12 +151,6 @@ function namesOf(o: { address: ServerAddress; stagingDatabase?: string | undefin
   return n;
 }
 
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path), h);
-  return h.digest('hex');
-}
-
 /**
  * Checks an export directory: a finished export (manifest.json present, written last), every
  * listed file present with its size and sha256. Reads only the directory; nothing on a server.
@@ -203,7 +196,7 @@ export async function checkExport(from: string): Promise<CheckedExport> {
         hint: 'copy it again from where the export ran (a partial copy is the usual cause), or run the export again',
       });
     }
-    const sum = await sha256(file);
+    const sum = await fileSha256(file);
     if (sum !== f.sha256) {
       throw new VerificationError('reimport', `${file} has sha256 ${sum}, the manifest says ${f.sha256}: the file changed after the export`, {
         hint: 'copy it again from where the export ran, or run the export again; never edit an export by hand',
