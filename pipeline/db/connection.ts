@@ -38,6 +38,14 @@ export async function queryRows<T = Record<string, unknown>>(c: Connection, sql:
   return r as T[];
 }
 
+/**
+ * A SQL string literal (backslashes and quotes escaped), for statements that take no parameters,
+ * such as the "already applied" probes of DDL steps.
+ */
+export function sqlLiteral(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
 /** Quotes an identifier for MySQL/MariaDB. */
 export function qid(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';

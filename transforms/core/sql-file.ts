@@ -21,6 +21,7 @@
 import { splitStatements } from '../../pipeline/dump/splitter.js';
 import type { SchemaSnapshot } from '../../pipeline/db/introspect.js';
 import { walkableKey } from '../../pipeline/db/introspect.js';
+import { sqlLiteral } from '../../pipeline/db/connection.js';
 import type { BatchedStep, DdlStep, SqlStep, Step } from './step.js';
 import { RANGE_PLACEHOLDER } from './step.js';
 import { skipQuoted } from './range.js';
@@ -122,10 +123,6 @@ type Classified =
   | { kind: 'unbatched'; table: string; reason: string }
   | { kind: 'sql' };
 
-function sqlString(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
 /**
  * A probe telling whether an ALTER made only of ADD, DROP and `ALTER COLUMN x DROP DEFAULT`
  * clauses has already been applied (every added column/index/constraint present, every dropped
@@ -135,7 +132,7 @@ function sqlString(s: string): string {
 export function alterProbe(sql: string): string | undefined {
   const p = parseAlter(sql);
   if (!p) return undefined;
-  const t = sqlString(p.table);
+  const t = sqlLiteral(p.table);
   const conds: string[] = [];
   for (const c of p.clauses) {
     const dropDefault = /^ALTER\s+(?:COLUMN\s+)?(?:`(?:[^`]|``)+`|\w+)\s+DROP\s+DEFAULT\s*$/i.test(c.text.trim());
@@ -143,7 +140,7 @@ export function alterProbe(sql: string): string | undefined {
       // The state the clause leaves: information_schema shows no default (NULL) for a NOT NULL
       // column, and 'NULL' (DEFAULT NULL, which is also where a nullable column starts from
       // when it had no other default) for a nullable one; '0' or '''x''' before.
-      const v = sqlString(c.effect.def[0]!.slice('column:'.length));
+      const v = sqlLiteral(c.effect.def[0]!.slice('column:'.length));
       conds.push(
         `EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${t} AND LOWER(COLUMN_NAME) = ${v}` +
           ` AND (COLUMN_DEFAULT IS NULL OR (IS_NULLABLE = 'YES' AND COLUMN_DEFAULT = 'NULL')))`,
@@ -154,7 +151,7 @@ export function alterProbe(sql: string): string | undefined {
     if (!c.effect || (!adds && !/^DROP\b/i.test(c.text))) return undefined;
     for (const name of c.effect.def) {
       const [ns, n] = name.split(/:(.*)/s) as [string, string];
-      const v = sqlString(n);
+      const v = sqlLiteral(n);
       const exists =
         ns === 'column'
           ? `EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${t} AND LOWER(COLUMN_NAME) = ${v})`
@@ -181,13 +178,13 @@ function classifyDdl(toks: Tok[], sql: string): Classified | undefined {
     const n = w(2) === 'IF' ? 5 : 2;
     const t = id(n);
     if (!t) return undefined;
-    return { kind: 'ddl', table: t, appliedWhen: `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlString(t)}` };
+    return { kind: 'ddl', table: t, appliedWhen: `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)}` };
   }
   if (w(0) === 'DROP' && w(1) === 'TABLE') {
     const n = w(2) === 'IF' ? 4 : 2;
     const t = id(n);
     if (!t || toks.length !== n + 1) return undefined;
-    return { kind: 'ddl', table: t, appliedWhen: `SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlString(t)})` };
+    return { kind: 'ddl', table: t, appliedWhen: `SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)})` };
   }
   if (w(0) === 'RENAME' && w(1) === 'TABLE') {
     const t = id(2);
@@ -199,7 +196,7 @@ function classifyDdl(toks: Tok[], sql: string): Classified | undefined {
     const name = toks[toks.findIndex((x) => x.word === 'INDEX') + 1]?.ident;
     if (!t) return undefined;
     const c: Classified = { kind: 'ddl', table: t };
-    if (name) c.appliedWhen = `SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlString(t)} AND INDEX_NAME = ${sqlString(name)}`;
+    if (name) c.appliedWhen = `SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)} AND INDEX_NAME = ${sqlLiteral(name)}`;
     return c;
   }
   if (w(0) === 'DROP' && w(1) === 'INDEX') {

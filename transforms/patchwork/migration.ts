@@ -10,7 +10,7 @@
  */
 import type { BatchedStep, DrivingTable, Step } from '../core/step.js';
 import type { PlanContext } from '../core/pack.js';
-import { qid } from '../../pipeline/db/connection.js';
+import { qid, sqlLiteral } from '../../pipeline/db/connection.js';
 import { checkName, fkConstraintName, indexName, uniqueName } from './django-names.js';
 import type { SchemaState } from './schema-state.js';
 
@@ -24,22 +24,17 @@ export interface PatchworkMigration {
   plan(b: MigrationBuilder): void | Promise<void>;
 }
 
-/** A SQL string literal (for the appliedWhen probes, which take no parameters). */
-export function lit(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
 const cols = (c: string[]) => c.map(qid).join(', ');
 const IS = 'information_schema';
-const tableExists = (t: string) => `SELECT 1 FROM ${IS}.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)}`;
+const tableExists = (t: string) => `SELECT 1 FROM ${IS}.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)}`;
 const columnExists = (t: string, c: string, extra = '') =>
-  `SELECT 1 FROM ${IS}.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND COLUMN_NAME = ${lit(c)}${extra}`;
+  `SELECT 1 FROM ${IS}.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)} AND COLUMN_NAME = ${sqlLiteral(c)}${extra}`;
 const fkExists = (t: string, n: string) =>
-  `SELECT 1 FROM ${IS}.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND CONSTRAINT_NAME = ${lit(n)}`;
+  `SELECT 1 FROM ${IS}.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)} AND CONSTRAINT_NAME = ${sqlLiteral(n)}`;
 const indexExists = (t: string, n: string) =>
-  `SELECT 1 FROM ${IS}.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND INDEX_NAME = ${lit(n)}`;
+  `SELECT 1 FROM ${IS}.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)} AND INDEX_NAME = ${sqlLiteral(n)}`;
 const constraintExists = (t: string, n: string) =>
-  `SELECT 1 FROM ${IS}.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${lit(t)} AND CONSTRAINT_NAME = ${lit(n)}`;
+  `SELECT 1 FROM ${IS}.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ${sqlLiteral(t)} AND CONSTRAINT_NAME = ${sqlLiteral(n)}`;
 const not = (q: string) => `SELECT 1 FROM DUAL WHERE NOT EXISTS (${q})`;
 
 export class MigrationBuilder {
@@ -243,8 +238,8 @@ export class MigrationBuilder {
       title: `record ${APP}.${name} in django_migrations`,
       migration: this.mig,
       statements: [
-        `INSERT INTO django_migrations (app, name, applied) SELECT ${lit(APP)}, ${lit(name)}, NOW(6) FROM DUAL ` +
-          `WHERE NOT EXISTS (SELECT 1 FROM django_migrations WHERE app = ${lit(APP)} AND name = ${lit(name)})`,
+        `INSERT INTO django_migrations (app, name, applied) SELECT ${sqlLiteral(APP)}, ${sqlLiteral(name)}, NOW(6) FROM DUAL ` +
+          `WHERE NOT EXISTS (SELECT 1 FROM django_migrations WHERE app = ${sqlLiteral(APP)} AND name = ${sqlLiteral(name)})`,
       ],
     });
   }

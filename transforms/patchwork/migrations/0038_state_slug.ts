@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../pipeline/errors.js';
-import { lit, type PatchworkMigration } from '../migration.js';
+import { sqlLiteral } from '../../../pipeline/db/connection.js';
+import type { PatchworkMigration } from '../migration.js';
 
 /** Django 3.2's slugify (ASCII): NFKD, drop non-ASCII, drop what is not a word, space or hyphen, collapse, trim. */
 export function slugify(value: string): string {
@@ -37,7 +38,7 @@ export const migration: PatchworkMigration = {
     b.addColumn('patchwork_state', 'slug', 'varchar(100) NULL UNIQUE');
     b.state.addIndex('patchwork_state', { name: 'slug', columns: ['slug'], unique: true });
     if (states.length) {
-      const cases = states.map((s) => `WHEN ${Number(s['id'])} THEN ${lit(slugify(String(s['name'])))}`).join(' ');
+      const cases = states.map((s) => `WHEN ${Number(s['id'])} THEN ${sqlLiteral(slugify(String(s['name'])))}`).join(' ');
       b.smallSql('fill-slug', 'state.slug ← slugify(state.name)', [`UPDATE patchwork_state SET slug = CASE id ${cases} END WHERE id IN (${states.map((s) => Number(s['id'])).join(', ')})`]);
     }
     b.changeColumn('patchwork_state', 'slug', 'slug', 'varchar(100) NOT NULL', "IS_NULLABLE = 'NO'");
