@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, Pool, PoolOptions } from 'mysql2/promise';
 import type { ServerAddress } from './url.js';
@@ -44,6 +45,15 @@ export async function queryRows<T = Record<string, unknown>>(c: Connection, sql:
  */
 export function sqlLiteral(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * A GET_LOCK name `<prefix>:<key>`: MySQL 5.7+ limits names to 64 characters, so a long key is
+ * replaced by (the start of) its sha256.
+ */
+export function namedLockName(prefix: string, key: string): string {
+  const name = `${prefix}:${key}`;
+  return name.length <= 64 ? name : `${prefix}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
 /** Quotes an identifier for MySQL/MariaDB. */

@@ -16,7 +16,7 @@ import mysql from 'mysql2/promise';
 import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { ConfigError, PipelineError, StageError } from '../errors.js';
 import { DRYDOCK_VERSION } from '../version.js';
-import { connect, isConnectionLost, qid } from '../db/connection.js';
+import { connect, isConnectionLost, namedLockName, qid } from '../db/connection.js';
 import type { ServerAddress } from '../db/url.js';
 import { introspect } from '../db/introspect.js';
 import type { SchemaSnapshot } from '../db/introspect.js';
@@ -378,10 +378,9 @@ async function connectOrExplain(address: ServerAddress): Promise<Connection> {
   }
 }
 
-/** The lock name: GET_LOCK names are limited to 64 characters. */
+/** The runner's lock on a database. */
 function lockName(db: string): string {
-  const name = `drydock:${db}`;
-  return name.length <= 64 ? name : `drydock:${sha256(db).slice(0, 40)}`;
+  return namedLockName('drydock', db);
 }
 
 interface Checkpoint {

@@ -21,12 +21,11 @@
  * Bookkeeping: the importer's ledger (`_drydock_import`) moves with the swap into the backup and
  * back with a rollback, so a rolled-back result can be swapped in again without loading it again.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { connect, qid, queryRows } from '../db/connection.js';
+import { connect, namedLockName, qid, queryRows } from '../db/connection.js';
 import { DIGEST_CHUNK_ROWS, tableDigest } from '../db/table-digest.js';
 import { introspect } from '../db/introspect.js';
 import { flavorOf, type Flavor } from '../engine/engine.js';
@@ -240,8 +239,7 @@ function exportFlavor(server: { flavor: string; version: string }): Flavor {
 
 /** A GET_LOCK name per live database; at most 64 characters, as MySQL 5.7+ requires. */
 export function lockName(database: string): string {
-  const name = `drydock-swap:${database}`;
-  return name.length <= 64 ? name : `drydock-swap:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
+  return namedLockName('drydock-swap', database);
 }
 
 async function databaseExists(c: Connection, db: string): Promise<boolean> {
