@@ -127,6 +127,13 @@ export function renderMarkdown(r: BenchResults): string {
       const e = t.rounds[0]!.extra!;
       out.push(`- ${t.tool}: largest transaction ${num(e['largestTransaction'] as number)} rows${e['batches'] !== undefined ? `, ${num(e['batches'] as number)} transactions` : ''}${e['rows'] !== undefined ? `, ${num(e['rows'] as number)} rows touched` : ''}`);
     }
+    if (c.splitter) {
+      out.push(
+        'skipped' in c.splitter
+          ? `- splitter alone: not measured (${c.splitter.skipped})`
+          : `- splitter alone: ${c.splitter.medianMbps.toFixed(0)} MB/s wall, ${c.splitter.medianCpuMbps.toFixed(0)} MB/s of CPU time (median; runs ${c.splitter.mbps.map((x) => x.toFixed(0)).join(', ')} MB/s), ${num(c.splitter.statements)} statements: ${c.splitter.how}`,
+      );
+    }
     out.push(...slowestSteps(c));
     if (c.targets.length) {
       out.push('', 'Targets:', '');

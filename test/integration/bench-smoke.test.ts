@@ -69,7 +69,14 @@ test('bench: import, migrate and export at 200 patches write results JSON and Ma
     }
     const imp = res.comparisons.find((c) => c.name === 'import')!;
     assert.ok(imp.tools.find((t) => t.tool === 'mysql client')?.status === 'measured');
-    assert.equal(imp.targets.length, 3);
+    assert.equal(imp.targets.length, 4);
+    // The splitter alone is measured over the same dump, as a floor target.
+    assert.ok(imp.splitter && 'medianMbps' in imp.splitter, `splitter: ${JSON.stringify(imp.splitter)}`);
+    assert.equal(imp.splitter.mbps.length, 1);
+    assert.ok(imp.splitter.medianMbps > 0 && imp.splitter.statements > 0);
+    const sp = imp.targets.find((t) => t.target.startsWith('splitter'));
+    assert.equal(sp?.atLeast, true);
+    assert.equal(sp?.met, imp.splitter.medianMbps >= 400);
     if (packOk) {
       const mig = res.comparisons.find((c) => c.name === 'migrate')!;
       assert.equal(typeof mig.tools.find((t) => t.role === 'drydock')!.rounds[0]!.extra?.['largestTransaction'], 'number');
@@ -77,6 +84,7 @@ test('bench: import, migrate and export at 200 patches write results JSON and Ma
     const md = readFileSync(join(results, 'latest.md'), 'utf8');
     assert.match(md, /\| tool \| wall s \(median\)/);
     assert.match(md, /## import/);
+    assert.match(md, /- splitter alone: \d+ MB\/s wall/);
     // Every server the harness started is gone with its directory.
     assert.deepEqual(existsSync(join(work, 'servers')) ? readdirSync(join(work, 'servers')) : [], []);
   } finally {
