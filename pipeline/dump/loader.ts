@@ -696,7 +696,7 @@ export class Loader {
   private async createTable(name: string, stmt: Statement, end: number): Promise<void> {
     const sql = this.rewrite(stmt, name);
     if (!sql) return;
-    const split = process.env.EXP_NODEFER ? { create: sql, keys: [], foreignKeys: splitCreateTable(sql).foreignKeys } : splitCreateTable(sql);
+    const split = splitCreateTable(sql);
     const prev = this.hooks.completed.get(name);
     const existing = this.tables.get(name);
     if (existing && !existing.skipped) {
