@@ -15,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { splitStatements } from '../../pipeline/dump/splitter.js';
 import { openSqlSource } from '../../pipeline/dump/sql-source.js';
+import { median } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -130,12 +131,6 @@ async function run(input: () => Promise<{ chunks: AsyncIterable<Buffer>; bytes: 
   if (sqlBytes === 0) throw new Error('the splitter returned nothing');
   const n = bytes();
   return { mbps: n / 1e6 / secs, cpuMbps: n / 1e6 / cpuSecs, statements, bytes: n };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const file = values.file;
