@@ -19,6 +19,7 @@ import type { Tool, ToolName } from './baselines.js';
 import { rowMismatches } from './data.js';
 import type { BenchData } from './data.js';
 import type { ChildJob } from './drydock-child.js';
+import type { SplitterRun } from './splitter.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHILD = join('scripts', 'bench', 'drydock-child.ts');
@@ -233,18 +234,16 @@ export async function measureSplitter(rc: RunContext): Promise<SplitterResult | 
   const [cmd, ...args] = pinned ? ['taskset', '-c', '0', ...node] : node;
   const r = await execa(cmd!, args, { cwd: codeDir, reject: false, all: true });
   if (r.exitCode !== 0) return { skipped: `the splitter run failed (exit ${r.exitCode}): ${String(r.all).trim().split('\n').slice(-3).join(' ')}` };
-  const out = JSON.parse(String(r.stdout).trim().split('\n').at(-1) ?? '{}') as {
-    runs: Array<{ mbps: number; cpuMbps: number; statements: number }>;
-    medianMbps: number;
-    medianCpuMbps: number;
-  };
+  const { runs } = JSON.parse(String(r.stdout).trim().split('\n').at(-1) ?? '{}') as { runs: SplitterRun[] };
+  const mbps = runs.map((x) => x.mbps);
+  const cpuMbps = runs.map((x) => x.cpuMbps);
   return {
     how: `scripts/bench/splitter.ts --file over the dump (openSqlSource's reusing reader + splitStatements, statements released as the loader does), ${pinned ? 'pinned to one core (taskset -c 0)' : 'not pinned (no taskset)'}, page cache warm, ${rc.rounds} timed run(s) after one untimed`,
-    mbps: out.runs.map((x) => x.mbps),
-    cpuMbps: out.runs.map((x) => x.cpuMbps),
-    medianMbps: out.medianMbps,
-    medianCpuMbps: out.medianCpuMbps,
-    statements: out.runs[0]?.statements ?? 0,
+    mbps,
+    cpuMbps,
+    medianMbps: median(mbps),
+    medianCpuMbps: median(cpuMbps),
+    statements: runs[0]?.statements ?? 0,
   };
 }
 
