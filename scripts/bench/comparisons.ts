@@ -1,8 +1,10 @@
 /**
  * The three comparisons. Each measured run gets a fresh server on a copy of the same datadir
- * (servers.ts), so every tool starts with a cold buffer pool; the tools take turns within a round
- * (drydock, then each baseline), so slow drift of the machine spreads over all of them. The
- * median of the rounds is reported. drydock runs in its own process (drydock-child.ts) so that
+ * (servers.ts), so every tool starts with a cold buffer pool; the tools take turns within a round,
+ * in the listed order in odd rounds and reversed in even ones, so slow drift of the machine spreads
+ * over all of them and drydock runs right beside the baseline listed next to it (myloader for the
+ * import) in every round. The median of the rounds is reported, and beside it the median of each
+ * round's own drydock / baseline ratio, which a slow period shared by the pair cancels out of. drydock runs in its own process (drydock-child.ts) so that
  * its peak RSS is drydock's alone; the server's peak RSS (mariadbd's VmHWM) is kept apart.
  */
 import { cpSync, rmSync, mkdirSync, statfsSync, symlinkSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { join, dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StartedServer } from '../../pipeline/engine/engine.js';
-import { measure, median, procMemory, rate, ratio } from './measure.js';
+import { measure, median, procMemory, processCpuSeconds, rate, ratio } from './measure.js';
 import type { MeasureContext } from './measure.js';
 import { emptyDataDir, serverFrom, discard } from './servers.js';
 import { loadDataImport, myloaderImport, mysqlClientImport, mysqldumpExport, mydumperExport, sizeOf } from './baselines.js';
@@ -27,11 +29,17 @@ const CHILD = join('scripts', 'bench', 'drydock-child.ts');
 export type ComparisonName = 'import' | 'migrate' | 'export';
 
 export interface RoundResult {
+  /** Which round (1-based): a tool that failed a round has fewer entries than there were rounds. */
+  round?: number;
   seconds: number;
   /** Peak RSS of the tool's own processes, bytes. */
   peakRssBytes: number;
   /** Peak RSS of the server (mariadbd VmHWM, includes its start-up), bytes. */
   serverPeakRssBytes: number | null;
+  /** CPU seconds (user + system) of the tool's own processes during the run. */
+  cpuSeconds?: number | null;
+  /** CPU seconds of the server during the run (its start-up excluded). */
+  serverCpuSeconds?: number | null;
   /** The machine's 1-minute load average just before the run: other work on the machine shows here. */
   loadAverage?: number;
   /** Facts the tool reported (e.g. drydock's largest transaction). */
@@ -55,9 +63,15 @@ export interface ToolResult {
     mbPerSecond: number | null;
     peakRssBytes: number;
     serverPeakRssBytes: number | null;
+    cpuSeconds?: number | null;
+    serverCpuSeconds?: number | null;
   };
   /** drydock's median seconds / this tool's (baselines only): < 1 means drydock is faster. */
   ratio?: number | null;
+  /** drydock's seconds / this tool's within each round both completed (baselines only). */
+  pairedRatios?: number[];
+  /** The median of {@link pairedRatios}. */
+  pairedRatio?: number | null;
 }
 
 export interface TargetCheck {
@@ -161,7 +175,10 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
     rounds: [],
   }));
   for (let round = 1; round <= rc.rounds; round++) {
-    for (const [i, c] of contenders.entries()) {
+    const order = [...contenders.keys()];
+    if (round % 2 === 0) order.reverse();
+    for (const i of order) {
+      const c = contenders[i]!;
       const res = results[i]!;
       if (res.status !== 'measured') continue;
       const serverName = `${name}-${c.tool}`;
@@ -172,6 +189,7 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
         if (free < want) throw new Error(`only ${(free / 1e9).toFixed(1)} GB free on the disk of ${rc.workDir} (want ${(want / 1e9).toFixed(1)} GB for a datadir copy, the output and the redo log); free some space and re-run`);
         server = await serverFrom(rc.workDir, serverName, await c.from());
         const loadAverage = Math.round(loadavg()[0]! * 100) / 100;
+        const serverCpu0 = server.pid ? processCpuSeconds(server.pid) : undefined;
         let extra: Record<string, unknown> | undefined;
         const m = await measure(
           async (ctx) => {
@@ -180,12 +198,23 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
           new Set(server.pid ? [server.pid] : []),
         );
         const serverPeak = server.pid ? (procMemory(server.pid)?.hwm ?? null) : null;
+        const serverCpu1 = server.pid ? processCpuSeconds(server.pid) : undefined;
+        const serverCpu = serverCpu0 === undefined || serverCpu1 === undefined ? null : Math.round((serverCpu1 - serverCpu0) * 100) / 100;
         const problems = c.check ? await c.check(server) : [];
         if (problems.length) throw new Error(`wrong result: ${problems.slice(0, 5).join('; ')}`);
-        res.rounds.push({ seconds: m.seconds, peakRssBytes: m.peakRssBytes, serverPeakRssBytes: serverPeak, loadAverage, ...(extra ? { extra } : {}) });
+        res.rounds.push({
+          round,
+          seconds: m.seconds,
+          peakRssBytes: m.peakRssBytes,
+          serverPeakRssBytes: serverPeak,
+          cpuSeconds: m.cpuSeconds ?? null,
+          serverCpuSeconds: serverCpu,
+          loadAverage,
+          ...(extra ? { extra } : {}),
+        });
         if (res.bytes === undefined) res.bytes = c.bytes();
         c.cleanup?.();
-        rc.log(`bench: ${name} round ${round}/${rc.rounds} ${c.tool}: ${m.seconds.toFixed(1)} s (load ${loadAverage} before), tool RSS ${(m.peakRssBytes / 1e6).toFixed(0)} MB, server RSS ${serverPeak ? (serverPeak / 1e6).toFixed(0) : '?'} MB`);
+        rc.log(`bench: ${name} round ${round}/${rc.rounds} ${c.tool}: ${m.seconds.toFixed(1)} s (load ${loadAverage} before), CPU ${cpuText(m.cpuSeconds)} s + server ${cpuText(serverCpu)} s, tool RSS ${(m.peakRssBytes / 1e6).toFixed(0)} MB, server RSS ${serverPeak ? (serverPeak / 1e6).toFixed(0) : '?'} MB`);
       } catch (err) {
         res.status = 'failed';
         res.reason = (err as Error).message.slice(0, 2000);
@@ -204,17 +233,40 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
     if (res.status !== 'measured' || res.rounds.length === 0) continue;
     const seconds = median(res.rounds.map((r) => r.seconds));
     const servers = res.rounds.map((r) => r.serverPeakRssBytes).filter((x): x is number => x !== null);
+    const known = (xs: Array<number | null | undefined>) => xs.filter((x): x is number => typeof x === 'number');
+    const cpu = known(res.rounds.map((r) => r.cpuSeconds));
+    const serverCpu = known(res.rounds.map((r) => r.serverCpuSeconds));
     res.median = {
       seconds,
       rowsPerSecond: rate(rc.data.totalRows, seconds) ?? null,
       mbPerSecond: res.bytes !== undefined ? (rate(res.bytes / 1e6, seconds) ?? null) : null,
       peakRssBytes: median(res.rounds.map((r) => r.peakRssBytes)),
       serverPeakRssBytes: servers.length ? median(servers) : null,
+      cpuSeconds: cpu.length ? median(cpu) : null,
+      serverCpuSeconds: serverCpu.length ? median(serverCpu) : null,
     };
   }
-  const drydock = results.find((r) => r.role === 'drydock')?.median?.seconds;
-  for (const res of results) if (res.role === 'baseline') res.ratio = ratio(drydock, res.median?.seconds) ?? null;
+  const dry = results.find((r) => r.role === 'drydock');
+  for (const res of results) {
+    if (res.role !== 'baseline') continue;
+    res.ratio = ratio(dry?.median?.seconds, res.median?.seconds) ?? null;
+    res.pairedRatios = pairedRatios(dry?.rounds ?? [], res.rounds);
+    res.pairedRatio = res.pairedRatios.length ? median(res.pairedRatios) : null;
+  }
   return { name, rows: rc.data.totalRows, rounds: rc.rounds, tools: results, targets: [] };
+}
+
+const cpuText = (s: number | null | undefined) => (typeof s === 'number' ? s.toFixed(1) : '?');
+
+/** drydock's seconds / the baseline's, for every round both completed, in round order. */
+export function pairedRatios(drydock: readonly RoundResult[], baseline: readonly RoundResult[]): number[] {
+  const out: number[] = [];
+  for (const b of baseline) {
+    const d = drydock.find((r) => r.round === b.round);
+    const r = ratio(d?.seconds, b.seconds);
+    if (r !== undefined) out.push(r);
+  }
+  return out;
 }
 
 function target(target: string, value: number | undefined | null, limit: number, atLeast = false): TargetCheck {
@@ -251,6 +303,7 @@ export async function importComparison(rc: RunContext): Promise<Comparison> {
   const { data, tools, threads } = rc;
   const empty = () => emptyDataDir(rc.workDir);
   const check = (s: StartedServer) => rowMismatches(s.address, data.rows);
+  // myloader is listed next to drydock so that the two run side by side in every round (see compare).
   const c = await compare('import', rc, [
     {
       tool: 'drydock',
@@ -258,16 +311,6 @@ export async function importComparison(rc: RunContext): Promise<Comparison> {
       how: `importDump (native parallel importer), ${threads} threads, in its own node process`,
       from: empty,
       run: (ctx, s) => runDrydock(ctx, { op: 'import', address: s.address, dump: data.dump, threads }, rc.codeDir),
-      check,
-      bytes: () => data.dumpBytes,
-    },
-    {
-      tool: 'mysql client',
-      role: 'baseline',
-      how: 'mysql --binary-mode < dump.sql',
-      skip: tools.mysql.missing,
-      from: empty,
-      run: (ctx, s) => mysqlClientImport(ctx, tools.mysql, s.address, data.dump),
       check,
       bytes: () => data.dumpBytes,
     },
@@ -290,6 +333,16 @@ export async function importComparison(rc: RunContext): Promise<Comparison> {
       run: (ctx, s) => loadDataImport(ctx, tools.mysql, tools['mariadb-import'], s.address, data.tabDir!, threads),
       check,
       bytes: () => sizeOf(data.tabDir!),
+    },
+    {
+      tool: 'mysql client',
+      role: 'baseline',
+      how: 'mysql --binary-mode < dump.sql',
+      skip: tools.mysql.missing,
+      from: empty,
+      run: (ctx, s) => mysqlClientImport(ctx, tools.mysql, s.address, data.dump),
+      check,
+      bytes: () => data.dumpBytes,
     },
   ]);
   const d = c.tools.find((t) => t.role === 'drydock');

@@ -1,7 +1,8 @@
 /**
- * Measuring one operation: wall time, and the peak resident memory of the processes it started
- * (a process tree, polled from /proc) kept apart from the server's (its own VmHWM). Pure helpers
- * (median, rates, ratios) are exported for the report and the smoke test.
+ * Measuring one operation: wall time, the CPU time and the peak resident memory of the processes it
+ * started (a process tree: memory polled from /proc, CPU from the kernel's account of reaped
+ * children), kept apart from the server's (its own VmHWM and CPU time). Pure helpers (median,
+ * rates, ratios) are exported for the report and the smoke test.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -22,21 +23,46 @@ export function procMemory(pid: number): { rss: number; hwm: number } | undefine
   }
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux port Node runs on). */
+const CLOCK_TICKS = 100;
+
+/** The CPU fields of /proc/<pid>/stat, after the command name (which may hold spaces and ')'). */
+function statFields(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds of a live process (all its threads); undefined when it has gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / CLOCK_TICKS : undefined;
+}
+
+/**
+ * User + system CPU seconds of this process's children that have exited and been waited for (and
+ * of their own waited-for descendants): the kernel adds a child's whole account when it is reaped,
+ * so the difference around a run is the CPU of every program the run started and saw finish.
+ */
+export function reapedChildrenCpuSeconds(): number | undefined {
+  const f = statFields('self');
+  return f ? (Number(f[13]) + Number(f[14])) / CLOCK_TICKS : undefined;
+}
+
 /** Parent of every live process (one /proc scan). */
 function parents(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses: fields start after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
-    } catch {
-      /* exited while scanning */
-    }
+    const f = statFields(Number(e));
+    if (f === undefined) continue; // exited while scanning
+    const ppid = Number(f[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(e));
+    children.set(ppid, list);
   }
   return children;
 }
@@ -127,6 +153,8 @@ export interface Measurement {
   seconds: number;
   /** Peak RSS of the processes the operation started (the tool itself), bytes. */
   peakRssBytes: number;
+  /** User + system CPU seconds of those processes; undefined where /proc cannot tell. */
+  cpuSeconds: number | undefined;
 }
 
 /** What a measured operation gets: a way to run a program whose tree counts as the tool's. */
@@ -154,6 +182,7 @@ export async function measure(fn: (ctx: MeasureContext) => Promise<void>, exclud
       return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
     },
   };
+  const cpu0 = reapedChildrenCpuSeconds();
   const t0 = performance.now();
   try {
     await fn(ctx);
@@ -162,7 +191,9 @@ export async function measure(fn: (ctx: MeasureContext) => Promise<void>, exclud
     throw err;
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, peakRssBytes: sampler.stop() };
+  const cpu1 = reapedChildrenCpuSeconds();
+  const cpuSeconds = cpu0 === undefined || cpu1 === undefined ? undefined : Math.round((cpu1 - cpu0) * 100) / 100;
+  return { seconds, peakRssBytes: sampler.stop(), cpuSeconds };
 }
 
 export function median(values: readonly number[]): number {

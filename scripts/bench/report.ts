@@ -72,11 +72,14 @@ const num = (n: number | null | undefined, digits = 0) => (n === null || n === u
 
 function row(t: ToolResult): string {
   if (t.status !== 'measured' || !t.median) {
-    return `| ${t.tool} | ${t.status}: ${(t.reason ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)} | | | | | | |`;
+    return `| ${t.tool} | ${t.status}: ${(t.reason ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 200)} | | | | | | | | |`;
   }
   const m = t.median;
-  const ratio = t.role === 'drydock' ? '1 (drydock)' : t.ratio === null || t.ratio === undefined ? '–' : t.ratio.toFixed(2);
-  return `| ${t.tool} | ${m.seconds.toFixed(1)} | ${num(m.rowsPerSecond)} | ${num(m.mbPerSecond, 1)} | ${mb(m.peakRssBytes)} | ${mb(m.serverPeakRssBytes)} | ${ratio} | ${t.rounds.map((r) => r.seconds.toFixed(1)).join(', ')} |`;
+  const drydock = t.role === 'drydock';
+  const ratio = drydock ? '1 (drydock)' : t.ratio === null || t.ratio === undefined ? '–' : t.ratio.toFixed(2);
+  const paired = drydock ? '' : t.pairedRatios?.length ? `${t.pairedRatio!.toFixed(2)} (${t.pairedRatios.map((x) => x.toFixed(2)).join(', ')})` : '–';
+  const cpu = typeof m.cpuSeconds === 'number' || typeof m.serverCpuSeconds === 'number' ? `${num(m.cpuSeconds, 1)} + ${num(m.serverCpuSeconds, 1)}` : '–';
+  return `| ${t.tool} | ${m.seconds.toFixed(1)} | ${num(m.rowsPerSecond)} | ${num(m.mbPerSecond, 1)} | ${cpu} | ${mb(m.peakRssBytes)} | ${mb(m.serverPeakRssBytes)} | ${ratio} | ${paired} | ${t.rounds.map((r) => r.seconds.toFixed(1)).join(', ')} |`;
 }
 
 /** Where drydock's migrate time goes: its slowest steps beside the replay's time for the same step (first round). */
@@ -107,14 +110,17 @@ export function renderMarkdown(r: BenchResults): string {
     ...(r.code && !r.comparisons.some((c) => c.code) ? [`Code: commit ${r.code.commit}${r.code.uncommitted.length ? `, with uncommitted changes in ${r.code.uncommitted.join(', ')}` : ''}.`, ''] : []),
     `Data: generated Patchwork 1.0, ${num(r.data.patches)} patches (seed ${r.data.seed}), dump ${(r.data.dumpBytes / 1e6).toFixed(0)} MB, ${num(r.data.rows)} rows in all tables. Threads = ${r.threads}.`,
     '',
-    'Every measured run: a fresh, identically tuned local server (drydock\'s bulk-load settings) started on a copy of the same datadir, so every tool begins with a cold buffer pool; tools take turns within each round; the median of the rounds is shown. ' +
-      'Ratio = drydock\'s median wall time / the tool\'s (< 1: drydock is faster). rows/s = rows of the whole data set per second; MB/s = bytes the tool itself read (import) or wrote (export) per second. ' +
+    'Every measured run: a fresh, identically tuned local server (drydock\'s bulk-load settings) started on a copy of the same datadir, so every tool begins with a cold buffer pool; tools take turns within each round, in the listed order in odd rounds and reversed in even ones (drydock always runs beside the tool listed after it); the median of the rounds is shown. ' +
+      'Ratio = drydock\'s median wall time / the tool\'s (< 1: drydock is faster); "same round" = drydock\'s time / the tool\'s within each round, which a slow spell of the machine shared by the two runs cancels out of. CPU s = user + system seconds of the tool\'s own processes and of the server during the run: on a machine whose cores are all busy, wall time follows their sum. rows/s = rows of the whole data set per second; MB/s = bytes the tool itself read (import) or wrote (export) per second. ' +
       'Tool RSS = peak resident memory of the tool\'s process tree (drydock runs in its own node process); server RSS = mariadbd\'s VmHWM.',
   ];
   for (const c of r.comparisons) {
     out.push('', `## ${c.name} (${c.rounds} round${c.rounds === 1 ? '' : 's'})`, '');
     if (c.code) out.push(`Code: commit ${c.code.commit}${c.code.uncommitted.length ? ` + uncommitted ${c.code.uncommitted.join(', ')}` : ''}.`, '');
-    out.push('| tool | wall s (median) | rows/s | MB/s | tool peak RSS | server peak RSS | drydock / tool | rounds (s) |', '|---|---:|---:|---:|---:|---:|---:|---|');
+    out.push(
+      '| tool | wall s (median) | rows/s | MB/s | CPU s, tool + server (median) | tool peak RSS | server peak RSS | drydock / tool | same round: median (each) | rounds (s) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    );
     for (const t of c.tools) out.push(row(t));
     out.push('');
     for (const t of c.tools) out.push(`- ${t.tool}: ${t.how}`);

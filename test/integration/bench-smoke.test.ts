@@ -65,7 +65,13 @@ test('bench: import, migrate and export at 200 patches write results JSON and Ma
         assert.equal(t.status, 'measured', `${c.name} ${t.tool}: ${t.reason ?? ''}`);
         assert.ok(t.median, `${c.name} ${t.tool}: no median`);
         assert.equal(t.ratio, Math.round((drydock.median.seconds / t.median.seconds) * 1000) / 1000);
+        // One round: the same-round ratio is that round's, which is also the ratio of the medians.
+        assert.deepEqual(t.pairedRatios, [t.ratio]);
+        assert.equal(t.pairedRatio, t.ratio);
       }
+      // The CPU of the tool's own processes (reaped children) and of the server are both counted.
+      assert.ok((drydock.median.cpuSeconds ?? 0) > 0, `${c.name}: drydock CPU ${drydock.median.cpuSeconds}`);
+      assert.ok((drydock.median.serverCpuSeconds ?? -1) >= 0, `${c.name}: server CPU ${drydock.median.serverCpuSeconds}`);
     }
     const imp = res.comparisons.find((c) => c.name === 'import')!;
     assert.ok(imp.tools.find((t) => t.tool === 'mysql client')?.status === 'measured');
