@@ -7,15 +7,11 @@ import type { StartedServer } from './engine/engine.js';
 import type { Reporter } from './report/reporter.js';
 import type { ImportHookOptions, StageHooks } from './run.js';
 import { connect } from './db/connection.js';
-import { importWithClient } from './stages/import-client.js';
 import { importDump } from './stages/import.js';
-import { importJsonFixture } from './dump/json-fixture.js';
-import { importCsvDir } from './dump/csv-dir.js';
 import { existsSync, statSync } from 'node:fs';
 import { planContext, planMigration, runMigration } from './stages/migrate.js';
 import type { MigrateOptions, MigrateResult, Plan } from './stages/migrate.js';
 import { renderPlanJson, renderPlanText } from './stages/plan-render.js';
-import { choosePack } from './packs.js';
 import { purgeCounts, renderPurgeCounts } from '../transforms/patchwork/purge.js';
 import type { PurgeCount } from '../transforms/patchwork/purge.js';
 import type { Detection, Pack, PlanOptions } from '../transforms/core/pack.js';
@@ -42,15 +38,20 @@ export function inputKind(dump: string): 'sql' | 'json' | 'csv' {
 export async function importStandalone(o: ImportHookOptions): Promise<Record<string, unknown>> {
   const onEvent = (e: object) => o.reporter.event({ type: 'import-event', ...e, stage: 'import' });
   const kind = inputKind(o.dump);
+  // The other importers are loaded only when asked for: the client importer's execa alone takes
+  // longer to load than a small import's whole start-up.
   if (kind === 'json') {
+    const { importJsonFixture } = await import('./dump/json-fixture.js');
     const r = await importJsonFixture({ address: o.server.address, file: o.dump, signal: o.signal, onEvent, ...(o.schemaFile ? { schemaFile: o.schemaFile } : {}) });
     return { importer: 'json-fixture', seconds: r.seconds, tables: r.tables.length, rows: r.tables.reduce((n, t) => n + t.rows, 0) };
   }
   if (kind === 'csv') {
+    const { importCsvDir } = await import('./dump/csv-dir.js');
     const r = await importCsvDir({ address: o.server.address, dir: o.dump, signal: o.signal, onEvent, ...(o.schemaFile ? { schemaFile: o.schemaFile } : {}) });
     return { importer: 'csv', seconds: r.seconds, tables: r.tables.length, rows: r.tables.reduce((n, t) => n + t.rows, 0) };
   }
   if (o.importer === 'client') {
+    const { importWithClient } = await import('./stages/import-client.js');
     const r = await importWithClient({ address: o.server.address, dump: o.dump, signal: o.signal, onEvent: (e) => o.reporter.event({ ...e, stage: 'import' }) });
     return { importer: 'client', bytes: r.bytes, seconds: r.seconds };
   }
@@ -82,6 +83,8 @@ async function migrateOptions(server: StartedServer, f: MigrateFlags): Promise<{
   const conn = await connect(server.address);
   try {
     const ctx = await planContext(conn, server.address.database, base.planOptions);
+    // Loaded here: the packs (and their transforms) are only needed once there is something to migrate.
+    const { choosePack } = await import('./packs.js');
     const pack = choosePack(ctx, f.pack);
     if (!pack) return undefined;
     return { opts: { ...base, pack }, pack, detection: await pack.detect(ctx) };

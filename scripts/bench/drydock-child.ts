@@ -10,10 +10,6 @@
 import { text } from 'node:stream/consumers';
 import { performance } from 'node:perf_hooks';
 import type { ResultSetHeader } from 'mysql2/promise';
-import { importDump } from '../../pipeline/stages/import.js';
-import { exportDump } from '../../pipeline/stages/export.js';
-import { planMigration, runMigration, DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS } from '../../pipeline/stages/migrate.js';
-import { connect } from '../../pipeline/db/connection.js';
 import type { ServerAddress } from '../../pipeline/db/url.js';
 import type { Pack } from '../../transforms/core/pack.js';
 import { RANGE_PLACEHOLDER } from '../../transforms/core/step.js';
@@ -24,13 +20,23 @@ export type ChildJob =
   | { op: 'replay'; address: ServerAddress; to: string }
   | { op: 'export'; address: ServerAddress; out: string; serverVersion: string; flavor: string };
 
+// Each operation loads only its own stage, as the CLI's commands do: the measured start-up is then
+// what `drydock import` (or export, or migrate) costs, not the loading of every stage.
+const stages = {
+  import: () => import('../../pipeline/stages/import.js'),
+  export: () => import('../../pipeline/stages/export.js'),
+  migrate: () => import('../../pipeline/stages/migrate.js'),
+  connection: () => import('../../pipeline/db/connection.js'),
+};
+
 /** Loaded lazily: the pack may not exist yet in a checkout, and only migrate needs it. */
 async function patchworkPack(): Promise<Pack> {
   const m = (await import('../../transforms/patchwork/pack.js')) as { patchworkPack: Pack };
   return m.patchworkPack;
 }
 
-function migrateOptions(address: ServerAddress, pack: Pack, to: string) {
+async function migrateOptions(address: ServerAddress, pack: Pack, to: string) {
+  const { DEFAULT_BATCH_ROWS, DEFAULT_BATCH_SECONDS } = await stages.migrate();
   return {
     address,
     pack,
@@ -44,11 +50,13 @@ function migrateOptions(address: ServerAddress, pack: Pack, to: string) {
 async function run(job: ChildJob): Promise<Record<string, unknown>> {
   switch (job.op) {
     case 'import': {
+      const { importDump } = await stages.import();
       const r = await importDump({ address: job.address, dump: job.dump, threads: job.threads });
       return { rows: r.tables.reduce((n, t) => n + t.rows, 0), bytes: r.bytes, seconds: r.seconds };
     }
     case 'migrate': {
-      const r = await runMigration(migrateOptions(job.address, await patchworkPack(), job.to));
+      const { runMigration } = await stages.migrate();
+      const r = await runMigration(await migrateOptions(job.address, await patchworkPack(), job.to));
       if (r.status !== 'done') throw new Error(`migration ${r.status}: ${r.error?.message ?? ''}`);
       return {
         steps: r.steps.length,
@@ -60,7 +68,8 @@ async function run(job: ChildJob): Promise<Record<string, unknown>> {
       };
     }
     case 'replay': {
-      const plan = await planMigration({ ...migrateOptions(job.address, await patchworkPack(), job.to), allowUnbatched: true });
+      const [{ planMigration }, { connect }] = await Promise.all([stages.migrate(), stages.connection()]);
+      const plan = await planMigration({ ...(await migrateOptions(job.address, await patchworkPack(), job.to)), allowUnbatched: true });
       const conn = await connect(job.address);
       let largest = 0;
       let rows = 0;
@@ -89,6 +98,7 @@ async function run(job: ChildJob): Promise<Record<string, unknown>> {
       return { steps: plan.steps.length, rows, largestTransaction: largest, stepSeconds };
     }
     case 'export': {
+      const { exportDump } = await stages.export();
       const m = await exportDump({ address: job.address, out: job.out, serverVersion: job.serverVersion, flavor: job.flavor });
       return { tables: m.tables.length, rows: m.tables.reduce((n, t) => n + t.rows, 0), bytes: m.files.reduce((n, f) => n + f.bytes, 0) };
     }
