@@ -9,7 +9,13 @@
  *
  * Giving a buffer back is optional: one never released is simply collected, so a consumer that keeps
  * statements (tests, the SQL-file reader) is as correct as before. Releasing one still in use is
- * the bug to avoid: its bytes would be overwritten by a later statement.
+ * the bug to avoid: its bytes would be overwritten by a later statement. The pool takes back only
+ * what it lent and has not had back yet, so a second release, or a buffer from elsewhere, is a
+ * no-op rather than two owners of one buffer.
+ *
+ * The importer's read chunks come from the same pool (openSqlSource's `pool`): a big statement read
+ * whole within one chunk is a view of it, and the chunk goes back once the splitter and every such
+ * statement are done with it (splitter.ts).
  */
 
 /** Smallest pooled size; smaller statements are cheap to allocate and are not pooled. */
@@ -32,6 +38,8 @@ export class BufferPool {
   outstanding = 0;
   /** Buffers handed out that came from the free lists (for tests and measurements). */
   reused = 0;
+  /** The memory of every pooled buffer lent and not yet given back. */
+  private readonly lent = new WeakSet<ArrayBufferLike>();
 
   /**
    * @param maxFreeBytes free bytes kept for reuse
@@ -53,18 +61,33 @@ export class BufferPool {
     const size = sizeClass(bytes, this.minBytes);
     this.outstanding++;
     const list = this.free.get(size);
-    const b = list?.pop();
+    let b = list?.pop();
     if (b !== undefined) {
       this.freeBytes -= size;
       this.reused++;
-      return b;
+    } else {
+      // allocUnsafeSlow: memory of its own (not a slice of Node's shared slab), so `lent` can know it.
+      b = Buffer.allocUnsafeSlow(size);
     }
-    return Buffer.allocUnsafeSlow(size);
+    this.lent.add(b.buffer);
+    return b;
+  }
+
+  /** Whether `b` (a buffer from {@link acquire} or a view of one) is lent and not given back yet. */
+  lends(b: Buffer): boolean {
+    return this.lent.has(b.buffer);
+  }
+
+  /** Gives back the pooled buffer that `view` is part of, if it is one this pool lent. */
+  releaseViewed(view: Buffer): void {
+    if (!this.lent.has(view.buffer)) return;
+    this.release(Buffer.from(view.buffer, 0, view.buffer.byteLength));
   }
 
   /** Gives back a buffer from {@link acquire}; pass the buffer itself, not a subarray of it. */
   release(b: Buffer): void {
-    if (!this.isPooled(b)) return;
+    if (!this.isPooled(b) || b.byteOffset !== 0 || b.length !== b.buffer.byteLength || !this.lent.has(b.buffer)) return;
+    this.lent.delete(b.buffer);
     const size = b.length;
     this.outstanding--;
     if (this.freeBytes + size > this.maxFreeBytes) return;

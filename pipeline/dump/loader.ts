@@ -453,6 +453,8 @@ export class Loader {
   private roomWaiter: (() => void) | undefined;
   private readonly rewrites: string[] = [];
   private database: string | undefined;
+  /** The statement being routed went to a worker, which releases it. */
+  private handedOver = false;
   /** Background work (deferred keys, ledger writes) whose failure must fail the run. */
   private readonly background = new Set<Promise<void>>();
 
@@ -496,7 +498,10 @@ export class Loader {
       try {
         for await (const stmt of statements) {
           this.throwIfFailed();
+          this.handedOver = false;
           await this.route(stmt);
+          // Whatever no worker took is done with: give its memory back (a big one holds a read chunk).
+          if (!this.handedOver) stmt.release();
         }
       } catch (err) {
         throw this.withTable(err);
@@ -589,6 +594,7 @@ export class Loader {
         if (t.finished || t.skipped || t.closed) await this.reopen(t);
         t.endOffset = end;
         t.pending++;
+        this.handedOver = true; // the worker releases it once the server has run it
         await this.dispatch({ kind: 'insert', table: t, seq: this.log.length, stmt });
         return;
       }
@@ -626,8 +632,12 @@ export class Loader {
         const sql = this.rewrite(stmt, k.table);
         if (!sql) return;
         const pre = k.kind === 'create-trigger' && k.name !== undefined ? `DROP TRIGGER IF EXISTS ${qid(k.name)}` : undefined;
-        if (pre) this.deferred.push({ seq: this.log.length, sql: pre, stmt, table: k.table });
-        this.deferred.push({ seq: this.log.length, sql, stmt, table: k.table });
+        // Kept until the end for error messages: only the excerpt, since a big statement's bytes are a
+        // view that holds a whole read chunk (splitter.ts).
+        const at: Located = { offset: stmt.offset, line: stmt.line, sql: Buffer.from(stmt.sql.subarray(0, EXCERPT_BYTES)) };
+        stmt.release();
+        if (pre) this.deferred.push({ seq: this.log.length, sql: pre, stmt: at, table: k.table });
+        this.deferred.push({ seq: this.log.length, sql, stmt: at, table: k.table });
         return;
       }
       case 'use':

@@ -41,13 +41,14 @@ import { CLASSIFY_HEAD_BYTES, classifyStatement } from './statement-kind.js';
 export interface Statement {
   /**
    * The statement's bytes, without the terminating delimiter, without leading whitespace and
-   * comments, and without trailing whitespace (it may end with a comment). The statement's own
-   * copy: the input chunks may be reused once the splitter has moved on.
+   * comments, and without trailing whitespace (it may end with a comment). A big statement read
+   * whole within one input chunk is a view of that chunk; any other is a copy of its own.
    */
   sql: Buffer;
   /**
-   * Gives the statement's memory back for reuse by later statements (see buffer-pool.ts): call it
-   * once nothing reads `sql` any more (for an INSERT: after the server executed it), or never.
+   * Gives the statement's memory back for reuse (see buffer-pool.ts): its pooled buffer, or its
+   * hold on the pooled input chunk it is a view of. Call it once nothing reads `sql` any more (for
+   * an INSERT: after the server executed it), or never.
    */
   release(): void;
   /** Byte offset of the statement's first byte in the (decompressed) input. */
@@ -63,7 +64,11 @@ export interface SplitOptions {
   file: string;
   /** Largest statement accepted, in bytes; default {@link DEFAULT_MAX_STATEMENT_BYTES}. */
   maxStatementBytes?: number;
-  /** Where statement buffers come from; default the shared {@link statementPool}. */
+  /**
+   * Where statement buffers come from; default the shared {@link statementPool}. Input chunks this
+   * pool lent (openSqlSource's `pool`) are given back to it once the splitter and every statement
+   * viewing them are done.
+   */
   pool?: BufferPool;
 }
 
@@ -125,22 +130,33 @@ const HINT_TRUNCATED =
   'a dump cut short ends in the middle of a statement';
 
 /**
- * Splits a dump into statements. Holds at most one statement plus one input chunk. Statements are
- * copies (into buffers from `opts.pool`), so `source` may reuse a chunk's memory as soon as the
- * next chunk is requested (openSqlSource's `reuseBuffers` does).
+ * Splits a dump into statements. Holds at most one statement plus one input chunk, and the chunks
+ * that statements not yet released are views of. `source` must not change a chunk's bytes after
+ * yielding it (a stream's or a file's chunks never change; pooled ones change only after they are
+ * given back). A statement of at least `pool.minBytes` read whole within one chunk is a view of it
+ * (the hot path: no copy of a megabyte INSERT); the rest are copies.
  */
 export async function* splitStatements(
   source: AsyncIterable<Buffer>,
   opts: SplitOptions,
 ): AsyncGenerator<Statement> {
   const s = new Splitter(opts);
+  const pool = opts.pool ?? statementPool;
   let tail: Buffer | undefined;
   for await (const chunk of source) {
     if (chunk.length === 0) continue;
-    const buf = tail === undefined ? chunk : Buffer.concat([tail, chunk]);
+    let buf = chunk;
+    if (tail !== undefined) {
+      buf = Buffer.concat([tail, chunk]);
+      pool.releaseViewed(chunk); // copied into buf: the chunk itself is no longer read
+    }
+    const hold = new ChunkHold(buf, pool);
+    s.hold = hold;
     const t = s.feed(buf, false);
-    // Copied: the source may reuse the chunk's memory for the next read.
+    s.hold = undefined;
+    // Copied: the rest is re-fed with the next chunk, and this one may go back to the pool.
     tail = t < buf.length ? Buffer.from(buf.subarray(t)) : undefined;
+    hold.drop();
     if (s.out.length > 0) {
       const done = s.out;
       s.out = [];
@@ -150,6 +166,34 @@ export async function* splitStatements(
   if (tail !== undefined) s.feed(tail, true);
   s.finish();
   yield* s.out;
+}
+
+/**
+ * An input chunk that statements are views of: given back to the pool (when the pool lent it)
+ * once the splitter has moved past it and every view has been released.
+ */
+class ChunkHold {
+  /** The splitter's own hold, while it reads the chunk, plus one per unreleased view. */
+  private holds = 1;
+  constructor(
+    private readonly chunk: Buffer,
+    private readonly pool: BufferPool,
+  ) {}
+
+  /** Takes a hold for one view; the function returned gives it back (once, however often called). */
+  retain(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.drop();
+    };
+  }
+
+  drop(): void {
+    if (--this.holds === 0) this.pool.releaseViewed(this.chunk);
+  }
 }
 
 class Splitter {
@@ -185,6 +229,10 @@ class Splitter {
    */
   private pending: Buffer | undefined;
   private pendingLen = 0;
+  /** `pending` is a view of the chunk being read (see appendPendingOrOwn), not a buffer of its own. */
+  private pendingIsView = false;
+  /** The chunk being fed, when views of it may be taken. */
+  hold: ChunkHold | undefined;
   private readonly pool: BufferPool;
   private stmtOffset = 0;
   private stmtLine = 1;
@@ -580,15 +628,20 @@ class Splitter {
     if (stmtStart >= 0 && end > stmtStart) this.appendPendingOrOwn(buf, stmtStart, end);
     const owner = this.pending;
     let len = this.pendingLen;
+    const isView = this.pendingIsView;
     this.pending = undefined;
     this.pendingLen = 0;
+    this.pendingIsView = false;
     let sql: Buffer;
     let release: () => void = noRelease;
     if (owner === undefined) {
       sql = Buffer.alloc(0);
     } else {
       while (len > 0 && isSpace(owner[len - 1]!)) len--;
-      if (!this.pool.isPooled(owner)) {
+      if (isView) {
+        sql = owner.subarray(0, len);
+        release = this.hold!.retain();
+      } else if (!this.pool.isPooled(owner)) {
         sql = owner.subarray(0, len);
       } else if (len < this.pool.minBytes) {
         // Trimmed below the pooled sizes: an exact copy, and the pooled buffer goes straight back.
@@ -613,7 +666,9 @@ class Splitter {
 
   /**
    * The last part of a statement: appended to the pending text, or, for a statement that began in
-   * this chunk, copied into a buffer of its own (small ones are not pooled: see buffer-pool.ts).
+   * this chunk, a view of the chunk when it is big (the chunk is held until the statement is
+   * released), else a copy of its own. Small statements are copied so that one kept for long (a
+   * trigger kept for the end, a consumer that never releases) does not hold a whole chunk.
    */
   private appendPendingOrOwn(buf: Buffer, from: number, to: number): void {
     if (this.pending !== undefined) return this.appendPending(buf, from, to);
@@ -622,6 +677,12 @@ class Splitter {
     if (len < this.pool.minBytes) {
       this.pending = Buffer.from(buf.subarray(from, to));
       this.pendingLen = len;
+      return;
+    }
+    if (this.hold !== undefined) {
+      this.pending = buf.subarray(from, to);
+      this.pendingLen = len;
+      this.pendingIsView = true;
       return;
     }
     this.appendPending(buf, from, to);

@@ -8,6 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ConfigError, DumpError } from '../errors.js';
+import type { BufferPool } from './buffer-pool.js';
 
 /**
  * 4 MiB reads: fewer statements straddle two reads (so the splitter copies fewer of them into one
@@ -37,12 +38,12 @@ export interface OpenSqlSourceOptions {
   /** Read size in bytes; default {@link DEFAULT_READ_CHUNK_BYTES}. */
   chunkBytes?: number;
   /**
-   * Read an uncompressed file into the same two buffers over and over instead of a fresh one per
-   * read (gigabytes of short-lived external memory cost the importer a full garbage collection
-   * every few reads). Each chunk is then valid only until the next one is requested: for a
-   * consumer that copies what it keeps, as splitStatements does.
+   * Read an uncompressed file into buffers from this pool instead of a fresh one per read
+   * (gigabytes of short-lived external memory cost the importer a full garbage collection every
+   * few reads). A chunk stays valid until its consumer gives it back (`pool.releaseViewed`), as
+   * splitStatements does when given the same pool; one never given back is simply collected.
    */
-  reuseBuffers?: boolean;
+  pool?: BufferPool;
 }
 
 export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = {}): Promise<SqlSource> {
@@ -67,7 +68,7 @@ export async function openSqlSource(input: string, opts: OpenSqlSourceOptions = 
       });
     }
     sizeBytes = st.isFile() ? st.size : undefined;
-    raw = opts.reuseBuffers && st.isFile() && !(await isGzipFile(input)) ? readReusing(input, chunkBytes) : createReadStream(input, { highWaterMark: chunkBytes });
+    raw = opts.pool && st.isFile() && !(await isGzipFile(input)) ? readPooled(input, chunkBytes, opts.pool) : createReadStream(input, { highWaterMark: chunkBytes });
   }
 
   const counter = { bytes: 0 };
@@ -101,20 +102,17 @@ export async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
-/**
- * A file's bytes in chunks read into two alternating buffers: a chunk stays valid while the next
- * is read (so a consumer may look at two in a row), and is overwritten by the one after.
- */
-async function* readReusing(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
+/** A file's bytes in chunks, each read into a buffer from `pool` that its consumer gives back. */
+async function* readPooled(path: string, chunkBytes: number, pool: BufferPool): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
-  const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
-  let k = 0;
   try {
     for (;;) {
-      const b = buffers[k]!;
-      k ^= 1;
-      const { bytesRead } = await fh.read(b, 0, b.length, null);
-      if (bytesRead === 0) return;
+      const b = pool.acquire(chunkBytes);
+      const { bytesRead } = await fh.read(b, 0, chunkBytes, null);
+      if (bytesRead === 0) {
+        pool.release(b);
+        return;
+      }
       yield b.subarray(0, bytesRead);
     }
   } finally {
@@ -137,7 +135,8 @@ async function peek(
     got.push(b);
     len += b.length;
   }
-  return { first: Buffer.concat(got, len), rest: it };
+  // One chunk is passed on as it is (a pooled one can then go back to its pool).
+  return { first: got.length === 1 ? got[0]! : Buffer.concat(got, len), rest: it };
 }
 
 async function* countBytes(

@@ -19,6 +19,7 @@ import { ConfigError, StageError } from '../errors.js';
 import { Loader, type TableState } from '../dump/loader.js';
 import { splitStatements } from '../dump/splitter.js';
 import { openSqlSource } from '../dump/sql-source.js';
+import { statementPool } from '../dump/buffer-pool.js';
 import { progressSnapshot } from '../report/progress.js';
 import { rewriteForFlavor } from '../dump/flavor-rewrite.js';
 import { flavorOf } from '../engine/engine.js';
@@ -154,7 +155,8 @@ export async function importDump(o: ImportOptions): Promise<ImportResult> {
   }
   const started = Date.now();
   const emit = (e: ImportEvent) => o.onEvent?.(e);
-  const source = await openSqlSource(o.dump, { reuseBuffers: true });
+  // Read chunks come from the statement pool: a big INSERT is then a view of its chunk, not a copy.
+  const source = await openSqlSource(o.dump, { pool: statementPool });
   const identity = await dumpIdentity(o.dump);
   const control = await connect(o.address);
   let ledgerChain: Promise<unknown> = Promise.resolve();

@@ -15,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { splitStatements } from '../../pipeline/dump/splitter.js';
 import { openSqlSource } from '../../pipeline/dump/sql-source.js';
+import { statementPool } from '../../pipeline/dump/buffer-pool.js';
 
 const { values } = parseArgs({
   options: {
@@ -135,7 +136,7 @@ async function run(input: () => Promise<{ chunks: AsyncIterable<Buffer>; bytes: 
 const file = values.file;
 const input = file
   ? async () => {
-      const src = await openSqlSource(file, { reuseBuffers: true });
+      const src = await openSqlSource(file, { pool: statementPool });
       return { chunks: src.chunks, bytes: () => src.bytesRead() };
     }
   : (() => {

@@ -1,7 +1,7 @@
 /**
  * The loader's memory reuse and its packet writing, with the statement sizes real dumps have:
- * many INSERTs of hundreds of kilobytes (pooled buffers, handed out again and again while other
- * statements are still queued) and one over 16 MiB (sent as several protocol packets). The result
+ * many INSERTs of hundreds of kilobytes (views of pooled read chunks or pooled copies, handed out
+ * again and again while other statements are still queued) and one over 16 MiB (sent as several protocol packets). The result
  * must equal the mysql client's load, byte for byte.
  */
 import { test, before, after } from 'node:test';
@@ -44,9 +44,13 @@ after(async () => {
 
 test('hundreds of pooled statements and one of 17 MiB load exactly as the mysql client loads them', { skip }, async () => {
   const reusedBefore = statementPool.reused;
+  const outstandingBefore = statementPool.outstanding;
   const r = await importDump({ address: pair!.viaDrydock.address, dump: pair!.dump, threads: 2 });
   assert.equal(r.tables.find((t) => t.name === 'big')?.rows, 482);
-  assert.ok(statementPool.reused - reusedBefore > 30, `statement buffers were reused (${statementPool.reused - reusedBefore} times)`);
+  // The ~31 MB dump is read in 4 MiB chunks from the pool; most INSERTs are views of them, and the
+  // ones spanning two chunks (the 17 MiB one among them) are pooled copies: both are handed out again.
+  assert.ok(statementPool.reused - reusedBefore >= 6, `read chunks and statement buffers were reused (${statementPool.reused - reusedBefore} times)`);
+  assert.equal(statementPool.outstanding, outstandingBefore, 'every chunk and statement buffer went back to the pool');
   await compareDatabases(pair!.viaClient, pair!.viaDrydock);
   const [len] = (await pair!.viaDrydock.conn.query('SELECT MAX(LENGTH(body)) AS n FROM big')) as [Array<{ n: number }>, unknown];
   assert.ok(Number(len[0]?.n) > 16 * 1024 * 1024);

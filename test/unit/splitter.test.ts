@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConfigError } from '../../pipeline/errors.js';
 import { openSqlSource } from '../../pipeline/dump/sql-source.js';
+import { BufferPool } from '../../pipeline/dump/buffer-pool.js';
 import { DumpError } from '../../pipeline/errors.js';
 import { splitStatements, type Statement } from '../../pipeline/dump/splitter.js';
 
@@ -336,19 +337,26 @@ describe('openSqlSource', () => {
     assert.equal(src.bytesRead(), text.length);
   });
 
-  test("reused read buffers (the importer's mode) give the same statements as fresh ones", async () => {
+  test("pooled read chunks (the importer's mode) give the same statements as fresh ones, and all go back", async () => {
     const file = join(dir, 'reuse.sql');
     writeFileSync(file, text);
-    const statements = async (reuseBuffers: boolean) => {
-      const src = await openSqlSource(file, { chunkBytes: 4096, reuseBuffers });
+    const statements = async (pool: BufferPool | undefined) => {
+      const src = await openSqlSource(file, { chunkBytes: 4096, ...(pool ? { pool } : {}) });
       const out: string[] = [];
-      for await (const s of splitStatements(src.chunks, { file })) out.push(s.sql.toString());
+      for await (const s of splitStatements(src.chunks, { file, ...(pool ? { pool } : {}) })) {
+        out.push(s.sql.toString());
+        s.release();
+      }
       assert.equal(src.bytesRead(), text.length);
       return out;
     };
-    const reused = await statements(true);
-    assert.equal(reused.length, 4000);
-    assert.deepEqual(reused, await statements(false));
+    // Tiny size classes: nearly every statement is a view of its chunk.
+    const pool = new BufferPool(1024 * 1024, 16);
+    const pooled = await statements(pool);
+    assert.equal(pooled.length, 4000);
+    assert.deepEqual(pooled, await statements(undefined));
+    assert.ok(pool.reused > 0, 'read chunks were reused');
+    assert.equal(pool.outstanding, 0, 'every chunk went back to the pool');
   });
 
   test('gzip is recognised by its magic bytes, whatever the name; progress counts compressed bytes', async () => {
