@@ -632,10 +632,9 @@ export class Loader {
         const sql = this.rewrite(stmt, k.table);
         if (!sql) return;
         const pre = k.kind === 'create-trigger' && k.name !== undefined ? `DROP TRIGGER IF EXISTS ${qid(k.name)}` : undefined;
-        // Kept until the end for error messages: only the excerpt, since a big statement's bytes are a
-        // view that holds a whole read chunk (splitter.ts).
+        // Kept until the end for error messages: a copy of the excerpt, since the statement's memory
+        // goes back to the pool once routed (see run), and a big one's is a view of a read chunk.
         const at: Located = { offset: stmt.offset, line: stmt.line, sql: Buffer.from(stmt.sql.subarray(0, EXCERPT_BYTES)) };
-        stmt.release();
         if (pre) this.deferred.push({ seq: this.log.length, sql: pre, stmt: at, table: k.table });
         this.deferred.push({ seq: this.log.length, sql, stmt: at, table: k.table });
         return;

@@ -4,8 +4,9 @@
  * in the listed order in odd rounds and reversed in even ones, so slow drift of the machine spreads
  * over all of them and drydock runs right beside the baseline listed next to it (myloader for the
  * import) in every round. The median of the rounds is reported, and beside it the median of each
- * round's own drydock / baseline ratio, which a slow period shared by the pair cancels out of. drydock runs in its own process (drydock-child.ts) so that
- * its peak RSS is drydock's alone; the server's peak RSS (mariadbd's VmHWM) is kept apart.
+ * round's own drydock / baseline ratio, which a slow period shared by the pair cancels out of.
+ * drydock runs in its own process (drydock-child.ts) so that its peak RSS is drydock's alone; the
+ * server's peak RSS (mariadbd's VmHWM) is kept apart.
  */
 import { cpSync, rmSync, mkdirSync, statfsSync, symlinkSync } from 'node:fs';
 import { execa } from 'execa';
@@ -13,7 +14,7 @@ import { join, dirname } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StartedServer } from '../../pipeline/engine/engine.js';
-import { measure, median, procMemory, processCpuSeconds, rate, ratio } from './measure.js';
+import { cpuSpent, measure, median, procMemory, processCpuSeconds, rate, ratio } from './measure.js';
 import type { MeasureContext } from './measure.js';
 import { emptyDataDir, serverFrom, discard } from './servers.js';
 import { loadDataImport, myloaderImport, mysqlClientImport, mysqldumpExport, mydumperExport, sizeOf } from './baselines.js';
@@ -199,7 +200,7 @@ async function compare(name: ComparisonName, rc: RunContext, all: Contender[]): 
         );
         const serverPeak = server.pid ? (procMemory(server.pid)?.hwm ?? null) : null;
         const serverCpu1 = server.pid ? processCpuSeconds(server.pid) : undefined;
-        const serverCpu = serverCpu0 === undefined || serverCpu1 === undefined ? null : Math.round((serverCpu1 - serverCpu0) * 100) / 100;
+        const serverCpu = cpuSpent(serverCpu0, serverCpu1) ?? null;
         const problems = c.check ? await c.check(server) : [];
         if (problems.length) throw new Error(`wrong result: ${problems.slice(0, 5).join('; ')}`);
         res.rounds.push({
@@ -290,7 +291,7 @@ export async function measureSplitter(rc: RunContext): Promise<SplitterResult | 
   const mbps = runs.map((x) => x.mbps);
   const cpuMbps = runs.map((x) => x.cpuMbps);
   return {
-    how: `scripts/bench/splitter.ts --file over the dump (openSqlSource's reusing reader + splitStatements, statements released as the loader does), ${pinned ? 'pinned to one core (taskset -c 0)' : 'not pinned (no taskset)'}, page cache warm, ${rc.rounds} timed run(s) after one untimed`,
+    how: `scripts/bench/splitter.ts --file over the dump (openSqlSource's reader into pooled chunks + splitStatements, statements released as the loader does), ${pinned ? 'pinned to one core (taskset -c 0)' : 'not pinned (no taskset)'}, page cache warm, ${rc.rounds} timed run(s) after one untimed`,
     mbps,
     cpuMbps,
     medianMbps: median(mbps),

@@ -52,6 +52,11 @@ export function reapedChildrenCpuSeconds(): number | undefined {
   return f ? (Number(f[13]) + Number(f[14])) / CLOCK_TICKS : undefined;
 }
 
+/** CPU seconds spent between two readings, to the clock tick; undefined when either is missing. */
+export function cpuSpent(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : Math.round((after - before) * CLOCK_TICKS) / CLOCK_TICKS;
+}
+
 /** Parent of every live process (one /proc scan). */
 function parents(): Map<number, number[]> {
   const children = new Map<number, number[]>();
@@ -192,8 +197,7 @@ export async function measure(fn: (ctx: MeasureContext) => Promise<void>, exclud
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = reapedChildrenCpuSeconds();
-  const cpuSeconds = cpu0 === undefined || cpu1 === undefined ? undefined : Math.round((cpu1 - cpu0) * 100) / 100;
-  return { seconds, peakRssBytes: sampler.stop(), cpuSeconds };
+  return { seconds, peakRssBytes: sampler.stop(), cpuSeconds: cpuSpent(cpu0, cpu1) };
 }
 
 export function median(values: readonly number[]): number {

@@ -6,7 +6,7 @@
  *   node --import tsx scripts/bench/splitter.ts [--mb 256] [--chunk-kb 1024] [--runs 3]
  *   node --import tsx scripts/bench/splitter.ts --file dump.sql [--runs 3] [--warmup 1] [--json]
  *
- * With --file, a real dump is read the way the import reads it (openSqlSource's reusing reader)
+ * With --file, a real dump is read the way the import reads it (openSqlSource's reader into pooled chunks)
  * and split; this is what `npm run bench -- import` measures, pinned to one core. Prints MB/s
  * (1 MB = 1e6 bytes) per run and the best run, by wall clock and by CPU time (steadier
  * when other work shares the cores); --json prints the runs as one JSON line instead. Target: >= 400 MB/s.
